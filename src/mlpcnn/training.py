@@ -1,0 +1,253 @@
+"""Training R replicas of an MLP at once, with the data held as tensors in memory.
+
+Replica r has its own initial weights (from its seed), its own shuffling generator and
+its own learning rate; its loss is its own batch mean, and the loss that is
+back-propagated is the sum over replicas, so no replica's gradient depends on another's
+(a replica that diverges to NaN leaves the others untouched). Trained alone with the
+same seed, a replica follows the same trajectory to float rounding.
+
+Each epoch: one permutation per replica, gathered once into ``(R, N, F)``; each step
+takes a contiguous slice of it (no DataLoader, no per-sample indexing, no host sync);
+after the epoch, the train, validation and test splits are evaluated in full in eval
+mode and the figures stay on the device until training ends.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from mlpcnn.replicas import ReplicaMLP
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+}
+EVAL_CHUNK = 1 << 16  # rows per forward pass when evaluating a whole split
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; every field is checked on construction, the error naming it."""
+
+    epochs: int
+    batch_size: int = 256
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    drop_last: bool = True  # iterations per epoch = floor(N / batch_size)
+    record_batch_loss: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        _check_lr("lr", self.lr)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        if self.batch_size > n_train:
+            raise ValueError(
+                f"batch_size: expected at most the training set size {n_train}, "
+                f"got {self.batch_size}"
+            )
+        return (
+            n_train // self.batch_size if self.drop_last else math.ceil(n_train / self.batch_size)
+        )
+
+
+def _check_lr(name: str, value: object) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+    if not ok:
+        raise ValueError(f"{name}: expected a positive number, got {value!r}")
+
+
+Split = tuple[torch.Tensor, torch.Tensor]  # features (N, F) float32, labels (N,) int64
+
+
+@dataclass
+class TrainResult:
+    """Per-epoch figures, each an array ``(epochs, R)``; optional per-step losses ``(steps, R)``.
+
+    ``history`` holds ``<split>_loss`` and ``<split>_acc`` for every evaluated split (eval
+    mode, whole split, after the epoch) and ``train_loss_running``, the mean of the
+    epoch's batch losses in train mode, as a course notebook reports it.
+    """
+
+    history: dict[str, np.ndarray]
+    steps_per_epoch: int
+    train_seconds: np.ndarray  # (epochs,) wall time of the training steps alone
+    batch_loss: np.ndarray | None = None
+    lrs: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_seconds)
+
+    def frame(self, replica: int) -> pd.DataFrame:
+        """One replica's history, a row per epoch (1-based)."""
+        columns = {name: values[:, replica] for name, values in self.history.items()}
+        return pd.DataFrame({"epoch": np.arange(1, self.epochs + 1), **columns})
+
+
+class _PerReplicaLR:
+    """Give each replica its own learning rate inside one optimizer.
+
+    The optimizer runs with lr = 1 and each parameter's update is then scaled by its
+    replica's rate: p <- p_old + lr_r * (p_new - p_old). The update of Adam and of SGD
+    (with or without momentum) is linear in lr, so this is the step lr_r would take.
+    """
+
+    def __init__(self, params: list[torch.nn.Parameter], lrs: torch.Tensor) -> None:
+        self.params = params
+        self.scales = [lrs.view(-1, *([1] * (p.dim() - 1))) for p in params]  # (R, 1, ...)
+        self.before = [torch.empty_like(p) for p in params]
+
+    def snapshot(self) -> None:
+        torch._foreach_copy_(self.before, self.params)
+
+    def rescale(self) -> None:
+        with torch.no_grad():
+            deltas = torch._foreach_sub(self.params, self.before)
+            torch._foreach_mul_(deltas, self.scales)
+            torch._foreach_add_(deltas, self.before)
+            torch._foreach_copy_(self.params, deltas)
+
+
+def train_replicas(
+    model: ReplicaMLP,
+    train: Split,
+    evaluate_on: Mapping[str, Split],
+    config: TrainConfig,
+    *,
+    seeds: Sequence[int],
+    lrs: Sequence[float] | None = None,
+    after_backward: Callable[[ReplicaMLP, int], None] | None = None,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Train the R replicas of ``model`` in place and return their history.
+
+    ``seeds[r]`` seeds replica r's shuffling; ``lrs[r]`` is its learning rate (default:
+    ``config.lr`` for all). ``evaluate_on`` maps split names (e.g. train, val, test) to
+    the data evaluated after every epoch. ``after_backward(model, step)`` is called
+    after each backward pass, before the optimizer step (e.g. to record gradients).
+    ``progress=None`` shows a bar only on a terminal.
+    """
+    n_replicas = model.replicas
+    if len(seeds) != n_replicas:
+        raise ValueError(f"seeds: expected {n_replicas} (one per replica), got {len(seeds)}")
+    lrs = [config.lr] * n_replicas if lrs is None else list(lrs)
+    if len(lrs) != n_replicas:
+        raise ValueError(f"lrs: expected {n_replicas} (one per replica), got {len(lrs)}")
+    for r, lr in enumerate(lrs):
+        _check_lr(f"lrs[{r}]", lr)
+
+    x_train, y_train = train
+    device = next(model.parameters()).device
+    n_train = len(y_train)
+    steps = config.steps_per_epoch(n_train)
+    batch = config.batch_size
+
+    params = list(model.parameters())
+    shared_lr = len(set(lrs)) == 1
+    optimizer = OPTIMIZERS[config.optimizer](params, lr=lrs[0] if shared_lr else 1.0, fused=True)
+    per_replica_lr = None if shared_lr else _PerReplicaLR(params, torch.tensor(lrs, device=device))
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+
+    names = [f"{split}_{what}" for split in evaluate_on for what in ("loss", "acc")]
+    history = {name: torch.empty(config.epochs, n_replicas, device=device) for name in names}
+    history["train_loss_running"] = torch.empty(config.epochs, n_replicas, device=device)
+    batch_loss = (
+        torch.empty(config.epochs * steps, n_replicas, device=device)
+        if config.record_batch_loss
+        else None
+    )
+    epoch_losses = torch.empty(steps, n_replicas, device=device)
+    train_seconds = np.zeros(config.epochs)
+
+    bar = tqdm(
+        total=config.epochs * steps, unit="step", disable=None if progress is None else not progress
+    )
+    for epoch in range(config.epochs):
+        start = time.perf_counter()
+        model.train()
+        order = torch.stack([torch.randperm(n_train, generator=g) for g in generators]).to(device)
+        xs, ys = x_train[order], y_train[order]  # (R, N, F), (R, N)
+        for step in range(steps):
+            xb = xs[:, step * batch : (step + 1) * batch]  # (R, B, F)
+            yb = ys[:, step * batch : (step + 1) * batch]  # (R, B)
+            logits = model(xb)  # (R, B, C)
+            losses = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none")
+            losses = losses.view(n_replicas, -1).mean(dim=1)  # (R,)
+            optimizer.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            if after_backward is not None:
+                after_backward(model, epoch * steps + step)
+            if per_replica_lr is not None:
+                per_replica_lr.snapshot()
+            optimizer.step()
+            if per_replica_lr is not None:
+                per_replica_lr.rescale()
+            epoch_losses[step] = losses.detach()
+            bar.update(1)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        train_seconds[epoch] = time.perf_counter() - start
+
+        history["train_loss_running"][epoch] = epoch_losses.mean(dim=0)
+        if batch_loss is not None:
+            batch_loss[epoch * steps : (epoch + 1) * steps] = epoch_losses
+        for split, (x, y) in evaluate_on.items():
+            loss, acc = evaluate(model, x, y)
+            history[f"{split}_loss"][epoch] = loss
+            history[f"{split}_acc"][epoch] = acc
+        if "val_acc" in history and bar.disable is False:
+            bar.set_postfix(
+                epoch=epoch + 1, val_acc=f"{history['val_acc'][epoch].mean().item():.4f}"
+            )
+    bar.close()
+
+    return TrainResult(
+        history={name: values.cpu().numpy().astype(np.float64) for name, values in history.items()},
+        steps_per_epoch=steps,
+        train_seconds=train_seconds,
+        batch_loss=None if batch_loss is None else batch_loss.cpu().numpy(),
+        lrs=lrs,
+    )
+
+
+@torch.inference_mode()
+def evaluate(
+    model: ReplicaMLP, x: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy and accuracy of every replica on a whole split, in eval mode.
+
+    ``x``: ``(N, F)`` shared by all replicas; returns two ``(R,)`` tensors.
+    """
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros(model.replicas, device=x.device)
+    correct = torch.zeros(model.replicas, device=x.device)
+    for start in range(0, len(y), EVAL_CHUNK):
+        xc, yc = x[start : start + EVAL_CHUNK], y[start : start + EVAL_CHUNK]
+        logits = model(xc)  # (R, n, C)
+        target = yc.expand(model.replicas, -1)  # (R, n)
+        loss_sum += (
+            F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none")
+            .view(model.replicas, -1)
+            .sum(dim=1)
+        )
+        correct += (logits.argmax(dim=-1) == target).sum(dim=1)
+    model.train(was_training)
+    return loss_sum / len(y), correct / len(y)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mlpcnn.mlp import MLP, MLPConfig, seeded_mlp
+from mlpcnn.replicas import stacked_mlps
+
+
+def test_depth_counts_hidden_linear_layers() -> None:
+    model = MLP(MLPConfig(depth=6, width=16, n_classes=33))
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 7
+    assert model(torch.zeros(5, 2)).shape == (5, 33)
+
+
+def test_any_input_width_and_batchnorm_before_activation() -> None:
+    model = MLP(MLPConfig(in_features=20, depth=2, width=8, n_classes=3, batchnorm=True))
+    assert isinstance(model.hidden[0].norm, torch.nn.BatchNorm1d)
+    assert model(torch.randn(4, 20)).shape == (4, 3)
+
+
+def test_residual_only_where_widths_agree() -> None:
+    config = MLPConfig(depth=3, width=4, residual=True)
+    assert [config.is_residual(i) for i in range(3)] == [False, True, True]
+
+
+def test_residual_layer_is_identity_at_zero_weights() -> None:
+    model = MLP(MLPConfig(depth=3, width=4, n_classes=2, residual=True))
+    layer = model.hidden[1]
+    torch.nn.init.zeros_(layer.linear.weight)
+    torch.nn.init.zeros_(layer.linear.bias)
+    x = torch.randn(6, 4)
+    assert torch.equal(layer(x), x)
+
+
+def test_seeded_mlp_is_deterministic_and_leaves_global_rng_alone() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    a, b = seeded_mlp(MLPConfig(), 7), seeded_mlp(MLPConfig(), 7)
+    assert torch.equal(torch.rand(1), expected)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+@pytest.mark.parametrize("residual", [False, True])
+def test_replica_forward_matches_each_mlp(batchnorm: bool, residual: bool) -> None:
+    config = MLPConfig(depth=3, width=8, n_classes=5, batchnorm=batchnorm, residual=residual)
+    seeds = [0, 1, 2]
+    stacked = stacked_mlps(config, seeds)
+    x = torch.randn(3, 16, 2)
+    out = stacked(x)
+    for r, seed in enumerate(seeds):
+        torch.testing.assert_close(out[r], seeded_mlp(config, seed)(x[r]))
+        torch.testing.assert_close(out[r], stacked.replica(r)(x[r]))
+
+
+def test_bad_config_names_the_field() -> None:
+    with pytest.raises(ValueError, match="depth: expected a positive integer"):
+        MLPConfig(depth=0)
