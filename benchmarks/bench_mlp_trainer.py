@@ -8,9 +8,14 @@ and the batch accuracy per step, validation and test through a DataLoader; it tr
 the four models one after another. The project's trainer trains the four at once and
 also evaluates the whole training split each epoch (more work than the reference).
 
-    python benchmarks/bench_mlp_trainer.py [--epochs 5]
+A second case, for the batch-size study, times single steps at batch size 1 and 16 on
+one model with batch norm (running statistics at batch size 1): the same reference loop
+against the project's compiled step, over the same number of steps.
 
-Prints model-epochs per second of each, the ratio, and the validation accuracies.
+    python benchmarks/bench_mlp_trainer.py [--case replicas|small-batches|all]
+                                           [--epochs 5] [--steps 20000]
+
+Prints throughput of each, the ratio, and (replicas) the validation accuracies.
 """
 
 from __future__ import annotations
@@ -77,9 +82,58 @@ def reference_loop(data, config: MLPConfig, epochs: int, seed: int) -> float:
     return val_acc
 
 
+def reference_steps(data, config: MLPConfig, batch_size: int, steps: int) -> float:
+    """Seconds for ``steps`` notebook-style steps (batch norm in eval mode at batch size 1)."""
+    torch.manual_seed(0)
+    model = notebook_model(config.depth, config.width, config.n_classes)
+    model.train(batch_size > 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(
+        TensorDataset(*data["train"]), batch_size=batch_size, shuffle=True, drop_last=True
+    )
+    start, done = time.perf_counter(), 0
+    while done < steps:
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+            done += 1
+            if done == steps:
+                break
+    return time.perf_counter() - start
+
+
+def small_batches(data, config: MLPConfig, steps: int) -> None:
+    x, y = data["train"]
+    for batch_size, study_epochs in ((1, 1), (16, 10)):  # as in the batch-size study
+        per_epoch = len(y) // batch_size
+        n = min(steps, per_epoch)
+        subset = (x[: n * batch_size], y[: n * batch_size])
+        reference = reference_steps(data, config, batch_size, n)
+        # Two epochs of `steps` steps: the first compiles, the second is the steady state.
+        train = TrainConfig(epochs=2, batch_size=batch_size, compile=True)
+        result = train_replicas(
+            stacked_mlps(config, [0]), subset, {}, train, seeds=[0], progress=False
+        )
+        first, steady = result.train_seconds
+        compiling = first - steady
+        study = study_epochs * per_epoch  # the study's own run, compilation included
+        whole = (reference / n * study) / (steady / n * study + compiling)
+        print(
+            f"batch {batch_size:>2}: reference {n / reference:6.0f} steps/s | project "
+            f"{n / steady:6.0f} steps/s after {compiling:.1f} s of compilation | ratio "
+            f"{reference / steady:.1f}x per step; {whole:.1f}x over the study's {study} steps "
+            "with compilation (extrapolated)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=["replicas", "small-batches", "all"], default="all")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20000)
     args = parser.parse_args()
 
     splits = load_cities(
@@ -92,9 +146,16 @@ def main() -> None:
         n: (torch.from_numpy(s.features), torch.from_numpy(s.labels)) for n, s in splits.items()
     }
     config = MLPConfig(depth=6, width=16, n_classes=33, batchnorm=True)
-    model_epochs = len(SEEDS) * args.epochs
+    if args.case in ("small-batches", "all"):
+        small_batches(data, config, args.steps)
+    if args.case in ("replicas", "all"):
+        replicas(data, config, args.epochs)
+
+
+def replicas(data, config: MLPConfig, epochs: int) -> None:
+    model_epochs = len(SEEDS) * epochs
     print(
-        f"{len(SEEDS)} models x {args.epochs} epochs, depth 6 width 16 batch norm, batch 256, "
+        f"{len(SEEDS)} models x {epochs} epochs, depth 6 width 16 batch norm, batch 256, "
         f"{torch.get_num_threads()} threads"
     )
 
@@ -109,7 +170,7 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    reference_acc = [reference_loop(data, config, args.epochs, seed) for seed in SEEDS]
+    reference_acc = [reference_loop(data, config, epochs, seed) for seed in SEEDS]
     reference_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -117,7 +178,7 @@ def main() -> None:
         stacked_mlps(config, SEEDS),
         data["train"],
         data,
-        TrainConfig(epochs=args.epochs),
+        TrainConfig(epochs=epochs),
         seeds=SEEDS,
         progress=False,
     )

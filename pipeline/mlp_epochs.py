@@ -12,16 +12,16 @@ from stage import (
     environment,
     load_params,
     load_prepared_cities,
-    naming,
+    mlp_config,
     run,
     save_model,
+    train_config,
 )
 
 from mlpcnn.io import write_csv, write_json
-from mlpcnn.mlp import MLPConfig
 from mlpcnn.plots import plot_curves
 from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import TrainConfig, train_replicas
+from mlpcnn.training import train_replicas
 
 OUT = PLOTS / "mlp_epochs"
 
@@ -31,21 +31,8 @@ def main() -> None:
     device = device_from(params)
     data = load_prepared_cities(device)
     seed = params["seed"]
-    with naming("mlp_epochs"):
-        config = MLPConfig(
-            depth=params["depth"],
-            width=params["width"],
-            n_classes=data.n_classes,
-            batchnorm=params["batchnorm"],
-        )
-        train = TrainConfig(
-            epochs=params["epochs"],
-            batch_size=params["batch_size"],
-            lr=params["lr"],
-            optimizer=params["optimizer"],
-            drop_last=params["drop_last"],
-        )
-        train.steps_per_epoch(len(data.train[1]))
+    config = mlp_config("mlp_epochs", params, data.n_classes)
+    train = train_config("mlp_epochs", params, len(data.train[1]), config.batchnorm)
 
     model = stacked_mlps(config, [seed]).to(device)
     result = train_replicas(model, data.train, data.splits, train, seeds=[seed])

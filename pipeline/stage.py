@@ -21,6 +21,8 @@ import yaml
 from mlpcnn.cities import CitiesDataError
 from mlpcnn.device import resolve_device
 from mlpcnn.io import atomic_output
+from mlpcnn.mlp import MLPConfig
+from mlpcnn.training import TrainConfig
 
 PARAMS = Path("params.yaml")
 RAW_CITIES = Path("data/raw/cities")
@@ -65,6 +67,30 @@ def device_from(params: dict[str, Any]) -> torch.device:
         return resolve_device(params["device"])
     except ValueError as err:
         raise ParamError(f"{PARAMS}: {err}") from None
+
+
+def mlp_config(key: str, params: dict[str, Any], n_classes: int, **override: Any) -> MLPConfig:
+    """The MLP a stage's params describe (``depth``, ``width``, ``batchnorm``)."""
+    fields = {name: params[name] for name in ("depth", "width", "batchnorm") if name in params}
+    with naming(key):
+        return MLPConfig(n_classes=n_classes, **{**fields, **override})
+
+
+def train_config(key: str, params: dict[str, Any], n_train: int, batchnorm: bool) -> TrainConfig:
+    """The training a params mapping describes, checked against the data before any training."""
+    fields = (
+        "epochs",
+        "batch_size",
+        "lr",
+        "optimizer",
+        "drop_last",
+        "compile",
+        "record_batch_loss",
+    )
+    with naming(key):
+        config = TrainConfig(**{name: params[name] for name in fields if name in params})
+        config.steps_per_epoch(n_train, batchnorm)
+    return config
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,12 @@ def shrink(params: dict) -> dict:
     params["device"] = "cpu"
     params["prepare_cities"]["max_rows"] = 3000
     params["mlp_epochs"]["epochs"] = 3
+    params["mlp_learning_rate"]["epochs"] = 2
+    params["mlp_batchnorm"]["epochs"] = 2
+    # The same batch sizes as the study (dvc.yaml's plots name them), fewer epochs.
+    for run in params["mlp_batch_size"]["runs"]:
+        run["epochs"] = min(run["epochs"], 2)
+    params["mlp_batch_size"]["batch_loss_points"] = 100
     return params
 
 
@@ -73,13 +79,34 @@ def test_repro_writes_every_output(repo: Path) -> None:
     assert (repo / "models/mlp_epochs.pt").stat().st_size > 0
 
 
+def test_optimisation_studies(repo: Path) -> None:
+    lr = json.loads((repo / "metrics/mlp_learning_rate.json").read_text())
+    assert list(lr["runs"]) == ["lr 1e+00", "lr 1e-02", "lr 1e-03", "lr 1e-05"]
+    assert {"diverged", "diverged_epoch", "stuck_at_class_prior"} <= set(lr["runs"]["lr 1e+00"])
+    bn = json.loads((repo / "metrics/mlp_batchnorm.json").read_text())
+    assert set(bn["runs"]) == {"with batch norm", "without batch norm"}
+    sizes = json.loads((repo / "metrics/mlp_batch_size.json").read_text())
+    assert sizes["runs"]["batch 1"]["iterations_per_epoch"] == 3000
+    assert sizes["runs"]["batch 16"]["iterations_per_epoch"] == 3000 // 16
+    assert sizes["runs"]["batch 1"]["batchnorm_mode"] == "running statistics (eval mode)"
+    assert sizes["runs"]["batch 1024"]["iterations_per_epoch"] == 2
+    curve = (repo / "plots/mlp_batch_size/batch_loss.csv").read_text().splitlines()
+    assert curve[0] == "batch,batch 1,batch 16,batch 128,batch 1024"
+    assert len(curve) - 1 <= 4 * 100
+
+
 def test_plots_and_metrics_render(repo: Path) -> None:
     shown = json.loads(dvc(repo, "plots", "show", "--json").stdout)["data"]
     for plot in ("mlp_epochs_loss", "mlp_epochs_accuracy"):
         (rendered,) = shown[plot]
         assert rendered["type"] == "vega"
         assert len(rendered["content"]["data"]["values"]) == 3 * 3, plot  # 3 curves x 3 epochs
-    assert shown["plots/mlp_epochs/loss.png"][0]["type"] == "image"
+    for plot in ("mlp_learning_rate_val_loss", "mlp_batchnorm_val_acc", "mlp_batchnorm_val_loss",
+                 "mlp_batch_size_val_acc", "mlp_batch_size_batch_loss"):  # fmt: skip
+        assert shown[plot][0]["content"]["data"]["values"], plot
+    for image in ("mlp_epochs/loss", "mlp_learning_rate/val_loss", "mlp_batchnorm/batchnorm",
+                  "mlp_batch_size/val_acc", "mlp_batch_size/batch_loss"):  # fmt: skip
+        assert shown[f"plots/{image}.png"][0]["type"] == "image"
     assert "mlp_epochs.json" in dvc(repo, "metrics", "show").stdout
 
 
@@ -92,27 +119,42 @@ def test_changing_one_stage_params_reruns_that_stage_only(repo: Path) -> None:
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     out = dvc(repo, "repro").stdout
     assert "Running stage 'mlp_epochs'" in out
-    assert "Running stage 'prepare_cities'" not in out
+    for other in ("prepare_cities", "mlp_learning_rate", "mlp_batchnorm", "mlp_batch_size"):
+        assert f"Running stage '{other}'" not in out
     assert (repo / "metrics/mlp_epochs.json").read_text() != before
     assert len((repo / "plots/mlp_epochs/history.csv").read_text().splitlines()) == 1 + 2
 
 
 def test_same_params_reproduce_the_same_metrics(repo: Path) -> None:
+    """Eager (mlp_epochs) and compiled (mlp_batch_size) training alike."""
+    stages = ("mlp_epochs", "mlp_batch_size")
+
     def without_timing() -> dict:
-        metrics = json.loads((repo / "metrics/mlp_epochs.json").read_text())
-        metrics.pop("timing")
-        return metrics
+        metrics = {s: json.loads((repo / f"metrics/{s}.json").read_text()) for s in stages}
+        return {s: {k: v for k, v in m.items() if k != "timing"} for s, m in metrics.items()}
 
     first = without_timing()
-    dvc(repo, "repro", "--force", "mlp_epochs")
+    dvc(repo, "repro", "--force", *stages)
     assert without_timing() == first
 
 
-def test_bad_param_is_one_line_naming_the_key(repo: Path) -> None:
-    set_params(repo, lambda p: p["mlp_epochs"].update(lr=-0.1) or p)
-    failed = sh(repo, sys.executable, "pipeline/mlp_epochs.py", check=False)
+@pytest.mark.parametrize(
+    ("stage", "edit", "message"),
+    [
+        ("mlp_epochs", {"lr": -0.1}, "mlp_epochs.lr: expected a positive number, got -0.1"),
+        ("mlp_learning_rate", {"lrs": [0.01, 0]}, "mlp_learning_rate.lrs[1]: expected a positive number, got 0"),
+        ("mlp_batchnorm", {"epochs": 0}, "mlp_batchnorm.epochs: expected a positive integer, got 0"),
+        ("mlp_batchnorm", {"optimizer": "adamax"}, "mlp_batchnorm.optimizer: expected one of ['adam', 'sgd'], got 'adamax'"),
+        ("mlp_batch_size", {"runs": [{"batch_size": 0, "epochs": 1}]}, "mlp_batch_size.runs[0].batch_size: expected a positive integer, got 0"),
+        ("mlp_batch_size", {"runs": [{"batch_size": 8, "epochs": 1}, {"batch_size": 5000, "epochs": 1}]}, "mlp_batch_size.runs[1].batch_size: expected at most the training set size 3000, got 5000"),
+    ],
+)  # fmt: skip
+def test_bad_param_fails_before_training_naming_the_key(repo: Path, stage, edit, message) -> None:
+    original = yaml.safe_load((repo / "params.yaml").read_text())[stage]
+    set_params(repo, lambda p: p[stage].update(edit) or p)
+    try:
+        failed = sh(repo, sys.executable, f"pipeline/{stage}.py", check=False)
+    finally:
+        set_params(repo, lambda p: p.update({stage: original}) or p)
     assert failed.returncode == 1
-    assert failed.stderr.strip() == (
-        "error: params.yaml: mlp_epochs.lr: expected a positive number, got -0.1"
-    )
-    set_params(repo, lambda p: p["mlp_epochs"].update(lr=0.001) or p)
+    assert failed.stderr.strip() == f"error: params.yaml: {message}"

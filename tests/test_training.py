@@ -161,3 +161,58 @@ def test_one_seed_per_replica_is_required(toy_cities) -> None:
     model = stacked_mlps(CONFIG, [0, 1])
     with pytest.raises(ValueError, match="seeds: expected 2"):
         train_replicas(model, toy_cities["train"], toy_cities, TRAIN, seeds=[0], progress=False)
+
+
+def test_a_diverging_replica_is_recorded_and_leaves_the_others_alone(toy_cities) -> None:
+    config = MLPConfig(depth=3, width=8, n_classes=4)
+    _, together = fit(toy_cities, [5, 5], lrs=[1e-3, 1e30], config=config)
+    _, alone = fit(toy_cities, [5], config=config)
+    assert together.diverged_epoch == [None, 1]
+    np.testing.assert_allclose(
+        together.history["val_loss"][:, 0], alone.history["val_loss"][:, 0], rtol=1e-4
+    )
+    frame = together.frame(1)
+    assert frame.drop(columns="epoch").isna().all().all()  # nothing reported after divergence
+    assert not together.frame(0).isna().any().any()
+
+
+@pytest.mark.parametrize("compile_step", [False, True])
+def test_batch_of_one_with_batch_norm_uses_running_statistics(toy_cities, compile_step) -> None:
+    model, result = fit(
+        toy_cities, [0], train=TrainConfig(epochs=1, batch_size=1, compile=compile_step)
+    )
+    assert result.steps_per_epoch == 600
+    assert np.isfinite(result.history["val_loss"]).all()
+    assert result.history["val_acc"][-1, 0] > 0.5
+    # The running statistics were used, not updated: still their initial values.
+    assert torch.equal(model.running_mean_0, torch.zeros_like(model.running_mean_0))
+    assert torch.equal(model.running_var_0, torch.ones_like(model.running_var_0))
+
+
+def test_final_batch_of_one_with_batch_norm_is_rejected(toy_cities) -> None:
+    train = TrainConfig(epochs=1, batch_size=599, drop_last=False)
+    with pytest.raises(ValueError, match="drop_last: the last batch would hold one sample"):
+        fit(toy_cities, [0], train=train)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_compiled_step_matches_the_eager_step(toy_cities, optimizer: str) -> None:
+    config = MLPConfig(depth=3, width=8, n_classes=4)  # no batch norm: see the lr test
+    eager_model, eager = fit(
+        toy_cities,
+        [1, 2],
+        config=config,
+        train=TrainConfig(epochs=2, batch_size=64, optimizer=optimizer, lr=0.01),
+    )
+    compiled_model, compiled = fit(
+        toy_cities,
+        [1, 2],
+        config=config,
+        train=TrainConfig(epochs=2, batch_size=64, optimizer=optimizer, lr=0.01, compile=True),
+    )
+    for name in eager.history:
+        np.testing.assert_allclose(
+            compiled.history[name], eager.history[name], rtol=1e-4, atol=1e-5
+        )
+    for p, q in zip(compiled_model.parameters(), eager_model.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)

@@ -55,3 +55,52 @@ def plot_curves(
     if title:
         fig.suptitle(title)
     save_figure(fig, path)
+
+
+def plot_runs(
+    runs: Mapping[str, pd.DataFrame],
+    panels: Mapping[str, str],
+    path: str | Path,
+    *,
+    x: str = "epoch",
+    title: str = "",
+    logx: bool = False,
+    logy: Sequence[str] = (),
+    diverged: Mapping[str, int | None] | None = None,
+    references: Mapping[str, tuple[float, str]] | None = None,
+) -> None:
+    """Several runs on shared axes, one panel per ``panels`` entry (y label -> column).
+
+    ``diverged[run]`` is the first epoch at which a run's loss became NaN or infinite:
+    its curve stops at the last finite value, marked with a cross, and the legend says so.
+    ``references[y label]`` = (value, label) draws a dashed horizontal reference line.
+    """
+    diverged = diverged or {}
+    references = references or {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (ylabel, column) in zip(axes[0], panels.items(), strict=True):
+        for name, frame in runs.items():
+            label = (
+                name if diverged.get(name) is None else f"{name} (diverged at {x} {diverged[name]})"
+            )
+            marker = "o" if len(frame) <= 12 else None  # a run of one epoch is a single point
+            (line,) = ax.plot(frame[x], frame[column], label=label, marker=marker, ms=4)
+            finite = frame[frame[column].notna() & (frame[column].abs() < float("inf"))]
+            if diverged.get(name) is not None and len(finite):
+                ax.plot(
+                    finite[x].iloc[-1], finite[column].iloc[-1], "x", color=line.get_color(), ms=10
+                )
+        if ylabel in references:
+            value, label = references[ylabel]
+            ax.axhline(value, color="grey", linestyle="--", linewidth=1, label=label)
+        ax.set_xlabel(x)
+        ax.set_ylabel(ylabel)
+        if logx:
+            ax.set_xscale("log")
+        if ylabel in logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)

@@ -62,6 +62,9 @@ class ReplicaMLP(nn.Module):
                     f"running_var_{i}", torch.stack([n.running_var for n in norms])
                 )
         self._residual = [config.is_residual(i) for i in range(config.depth)]
+        # In train mode, normalise with the batch's statistics (True) or, as in eval mode,
+        # with the running ones (False: the only choice for a batch of one sample).
+        self.batch_stats = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(R, B, in_features)``, or ``(B, in_features)`` shared by all replicas.
@@ -88,7 +91,7 @@ class ReplicaMLP(nn.Module):
             getattr(self, f"running_var_{i}").view(-1),
             self.bn_weights[i].view(-1),
             self.bn_biases[i].view(-1),
-            training=self.training,
+            training=self.training and self.batch_stats,
             momentum=BN_MOMENTUM,
             eps=BN_EPS,
         )

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from torch.optim.adam import adam as functional_adam
+from torch.optim.sgd import sgd as functional_sgd
 from tqdm.auto import tqdm
 
 from mlpcnn.replicas import ReplicaMLP
@@ -44,6 +46,7 @@ class TrainConfig:
     optimizer: str = "adam"
     drop_last: bool = True  # iterations per epoch = floor(N / batch_size)
     record_batch_loss: bool = False
+    compile: bool = False  # torch.compile one functional training step (see _CompiledStep)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -56,11 +59,22 @@ class TrainConfig:
                 f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
             )
 
-    def steps_per_epoch(self, n_train: int) -> int:
+    def steps_per_epoch(self, n_train: int, batchnorm: bool = False) -> int:
         if self.batch_size > n_train:
             raise ValueError(
                 f"batch_size: expected at most the training set size {n_train}, "
                 f"got {self.batch_size}"
+            )
+        if (
+            batchnorm
+            and self.batch_size > 1
+            and not self.drop_last
+            and n_train % self.batch_size == 1
+        ):
+            raise ValueError(
+                f"drop_last: the last batch would hold one sample ({n_train} = "
+                f"{n_train // self.batch_size} x {self.batch_size} + 1), which batch norm cannot "
+                "normalise; set drop_last: true or another batch_size"
             )
         return (
             n_train // self.batch_size if self.drop_last else math.ceil(n_train / self.batch_size)
@@ -95,10 +109,29 @@ class TrainResult:
     def epochs(self) -> int:
         return len(self.train_seconds)
 
+    @property
+    def diverged_epoch(self) -> list[int | None]:
+        """Per replica, the first epoch (1-based) whose loss is NaN or infinite, else None."""
+        losses = np.stack([v for k, v in self.history.items() if k.endswith("_loss")], axis=-1)
+        bad = ~np.isfinite(losses).all(axis=-1)  # (epochs, R)
+        return [
+            int(np.argmax(bad[:, r])) + 1 if bad[:, r].any() else None for r in range(bad.shape[1])
+        ]
+
     def frame(self, replica: int) -> pd.DataFrame:
-        """One replica's history, a row per epoch (1-based)."""
-        columns = {name: values[:, replica] for name, values in self.history.items()}
-        return pd.DataFrame({"epoch": np.arange(1, self.epochs + 1), **columns})
+        """One replica's history, a row per epoch (1-based).
+
+        From the epoch a replica diverged (see ``diverged_epoch``) every figure is NaN:
+        the accuracy of a network whose weights are NaN means nothing.
+        """
+        frame = pd.DataFrame(
+            {"epoch": np.arange(1, self.epochs + 1)}
+            | {name: values[:, replica] for name, values in self.history.items()}
+        )
+        diverged = self.diverged_epoch[replica]
+        if diverged is not None:
+            frame.loc[frame["epoch"] >= diverged, list(self.history)] = np.nan
+        return frame
 
 
 class _PerReplicaLR:
@@ -125,6 +158,81 @@ class _PerReplicaLR:
             torch._foreach_copy_(self.params, deltas)
 
 
+def per_replica_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each replica: logits ``(R, B, C)``, labels ``(R, B)`` -> ``(R,)``."""
+    losses = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")
+    return losses.view(logits.shape[0], -1).mean(dim=1)
+
+
+class _EagerStep:
+    """One optimisation step with autograd and a torch.optim optimizer (fused kernels)."""
+
+    def __init__(self, model: ReplicaMLP, optimizer: str, lr: float) -> None:
+        self.model = model
+        self.optimizer = OPTIMIZERS[optimizer](model.parameters(), lr=lr, fused=True)
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, hook: Callable | None, step: int):
+        losses = per_replica_loss(self.model(xb), yb)  # (R,)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        if hook is not None:
+            hook(self.model, step)
+        self.optimizer.step()
+        return losses.detach()
+
+
+class _CompiledStep:
+    """One optimisation step as a single compiled graph: forward, backward and update.
+
+    Gradients come from ``torch.func.grad_and_value`` over ``functional_call`` of the
+    model, the update from torch.optim's functional ``adam`` / ``sgd`` applied in place
+    to the model's parameters; ``torch.compile`` fuses the lot into a few kernels. On a
+    CPU the per-operation overhead of a small network's step is what costs (the batch
+    of one of the batch-size study), and this removes most of it. Each new batch shape
+    compiles once (a few seconds).
+    """
+
+    def __init__(self, model: ReplicaMLP, optimizer: str, lr: float) -> None:
+        self.model = model
+        self.kind, self.lr = optimizer, lr
+        self.names = [name for name, _ in model.named_parameters()]
+        self.params = [p.detach() for p in model.parameters()]  # share storage with the model
+        self.buffers = dict(model.named_buffers())
+        self.exp_avgs = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
+        self.steps = [torch.zeros((), device=p.device) for p in self.params]
+        self.grad_and_losses = torch.func.grad_and_value(self._loss, has_aux=True)
+        self.compiled = torch.compile(self._step, dynamic=False)
+
+    def _loss(self, params: list[torch.Tensor], xb: torch.Tensor, yb: torch.Tensor):
+        state = {**dict(zip(self.names, params, strict=True)), **self.buffers}
+        losses = per_replica_loss(torch.func.functional_call(self.model, state, (xb,)), yb)
+        return losses.sum(), losses.detach()
+
+    def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        grads, (_, losses) = self.grad_and_losses(self.params, xb, yb)
+        grads = list(grads)
+        if self.kind == "adam":
+            functional_adam(
+                self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
+                foreach=False, capturable=False, differentiable=False, fused=None,
+                grad_scale=None, found_inf=None, has_complex=False, amsgrad=False,
+                beta1=0.9, beta2=0.999, lr=self.lr, weight_decay=0.0, eps=1e-8, maximize=False,
+            )  # fmt: skip
+        else:
+            functional_sgd(
+                self.params, grads, [None] * len(grads), foreach=False, fused=None,
+                grad_scale=None, found_inf=None, weight_decay=0.0, momentum=0.0, lr=self.lr,
+                dampening=0.0, nesterov=False, maximize=False,
+            )  # fmt: skip
+        return losses
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, hook: Callable | None, step: int):
+        if hook is not None:
+            raise ValueError("compile: a per-step hook needs the eager step (compile: false)")
+        return self.compiled(xb, yb)
+
+
 def train_replicas(
     model: ReplicaMLP,
     train: Split,
@@ -143,6 +251,10 @@ def train_replicas(
     the data evaluated after every epoch. ``after_backward(model, step)`` is called
     after each backward pass, before the optimizer step (e.g. to record gradients).
     ``progress=None`` shows a bar only on a terminal.
+
+    Batch norm trains on the batch's statistics, except with a batch of one sample,
+    where it normalises with its running statistics as in eval mode (they then keep
+    their initial values, so each norm layer is a learned affine map).
     """
     n_replicas = model.replicas
     if len(seeds) != n_replicas:
@@ -156,13 +268,18 @@ def train_replicas(
     x_train, y_train = train
     device = next(model.parameters()).device
     n_train = len(y_train)
-    steps = config.steps_per_epoch(n_train)
+    steps = config.steps_per_epoch(n_train, model.config.batchnorm)
     batch = config.batch_size
+    model.batch_stats = batch > 1
 
-    params = list(model.parameters())
     shared_lr = len(set(lrs)) == 1
-    optimizer = OPTIMIZERS[config.optimizer](params, lr=lrs[0] if shared_lr else 1.0, fused=True)
-    per_replica_lr = None if shared_lr else _PerReplicaLR(params, torch.tensor(lrs, device=device))
+    step_kind = _CompiledStep if config.compile else _EagerStep
+    take_step = step_kind(model, config.optimizer, lrs[0] if shared_lr else 1.0)
+    per_replica_lr = (
+        None
+        if shared_lr
+        else _PerReplicaLR(list(model.parameters()), torch.tensor(lrs, device=device))
+    )
     generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
 
     names = [f"{split}_{what}" for split in evaluate_on for what in ("loss", "acc")]
@@ -176,9 +293,8 @@ def train_replicas(
     epoch_losses = torch.empty(steps, n_replicas, device=device)
     train_seconds = np.zeros(config.epochs)
 
-    bar = tqdm(
-        total=config.epochs * steps, unit="step", disable=None if progress is None else not progress
-    )
+    show = None if progress is None else not progress
+    bar = tqdm(total=config.epochs * steps, unit="step", disable=show, mininterval=1.0)
     for epoch in range(config.epochs):
         start = time.perf_counter()
         model.train()
@@ -187,19 +303,11 @@ def train_replicas(
         for step in range(steps):
             xb = xs[:, step * batch : (step + 1) * batch]  # (R, B, F)
             yb = ys[:, step * batch : (step + 1) * batch]  # (R, B)
-            logits = model(xb)  # (R, B, C)
-            losses = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none")
-            losses = losses.view(n_replicas, -1).mean(dim=1)  # (R,)
-            optimizer.zero_grad(set_to_none=True)
-            losses.sum().backward()
-            if after_backward is not None:
-                after_backward(model, epoch * steps + step)
             if per_replica_lr is not None:
                 per_replica_lr.snapshot()
-            optimizer.step()
+            epoch_losses[step] = take_step(xb, yb, after_backward, epoch * steps + step)
             if per_replica_lr is not None:
                 per_replica_lr.rescale()
-            epoch_losses[step] = losses.detach()
             bar.update(1)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
