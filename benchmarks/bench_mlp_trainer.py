@@ -12,8 +12,14 @@ A second case, for the batch-size study, times single steps at batch size 1 and 
 one model with batch norm (running statistics at batch size 1): the same reference loop
 against the project's compiled step, over the same number of steps.
 
-    python benchmarks/bench_mlp_trainer.py [--case replicas|small-batches|all]
-                                           [--epochs 5] [--steps 20000]
+A third case times the depth x width grid of section 6.2 (7 cells x 3 seeds, batch
+norm, 50 epochs): the project trains each cell's seeds as replicas with the compiled
+step, as the pipeline does; the reference trains the 21 models one by one. The
+reference is run for a few epochs per model and extrapolated to 50 (it would take
+about 20 minutes in full); the printout says so.
+
+    python benchmarks/bench_mlp_trainer.py [--case replicas|small-batches|grid|all]
+                                           [--epochs 5] [--steps 20000] [--reference-epochs 2]
 
 Prints throughput of each, the ratio, and (replicas) the validation accuracies.
 """
@@ -131,7 +137,10 @@ def small_batches(data, config: MLPConfig, steps: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["replicas", "small-batches", "all"], default="all")
+    parser.add_argument(
+        "--case", choices=["replicas", "small-batches", "grid", "all"], default="all"
+    )
+    parser.add_argument("--reference-epochs", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20000)
     args = parser.parse_args()
@@ -150,6 +159,37 @@ def main() -> None:
         small_batches(data, config, args.steps)
     if args.case in ("replicas", "all"):
         replicas(data, config, args.epochs)
+    if args.case in ("grid", "all"):
+        grid(data, args.reference_epochs)
+
+
+GRID = [(1, 16), (2, 16), (6, 16), (10, 16), (6, 8), (6, 32), (6, 64)]
+GRID_SEEDS, GRID_EPOCHS = [0, 1, 2], 50
+
+
+def grid(data, reference_epochs: int) -> None:
+    reference_seconds = project_seconds = 0.0
+    for depth, width in GRID:
+        config = MLPConfig(depth=depth, width=width, n_classes=33, batchnorm=True)
+        start = time.perf_counter()
+        for seed in GRID_SEEDS:
+            reference_loop(data, config, reference_epochs, seed)
+        measured = time.perf_counter() - start
+        reference_seconds += measured * GRID_EPOCHS / reference_epochs
+        start = time.perf_counter()
+        train = TrainConfig(epochs=GRID_EPOCHS, compile=True)
+        train_replicas(stacked_mlps(config, GRID_SEEDS), data["train"], data, train,
+                       seeds=GRID_SEEDS, progress=False)  # fmt: skip
+        project_seconds += time.perf_counter() - start
+        print(
+            f"  d{depth}_w{width}: reference {measured:.1f} s, {reference_epochs} epochs x 3 seeds"
+        )
+    print(
+        f"grid (7 cells x 3 seeds x {GRID_EPOCHS} epochs): reference {reference_seconds:.0f} s "
+        f"(extrapolated from {reference_epochs} epochs per model) | project "
+        f"{project_seconds:.0f} s (measured, compilation included) | ratio "
+        f"{reference_seconds / project_seconds:.1f}x"
+    )
 
 
 def replicas(data, config: MLPConfig, epochs: int) -> None:

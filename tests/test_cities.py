@@ -20,7 +20,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_reads_features_and_labels(tmp_path: Path) -> None:
     split = read_cities_csv(write(tmp_path, "train.csv", HEADER + GOOD_ROWS))
-    assert split.features.dtype == np.float32 and split.features.shape == (3, 2)
+    assert split.features.dtype == np.float64 and split.features.shape == (3, 2)
     assert split.labels.dtype == np.int64
     assert split.labels.tolist() == [11, 12, 9]
     np.testing.assert_allclose(split.features[0], [2.35, 48.85], rtol=1e-6)

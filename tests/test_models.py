@@ -59,3 +59,16 @@ def test_replica_forward_matches_each_mlp(batchnorm: bool, residual: bool) -> No
 def test_bad_config_names_the_field() -> None:
     with pytest.raises(ValueError, match="depth: expected a positive integer"):
         MLPConfig(depth=0)
+
+
+def test_saved_mlps_load_back_with_their_seeds(tmp_path) -> None:
+    from mlpcnn.mlp import load_mlps, save_mlps
+
+    config = MLPConfig(depth=2, width=4, n_classes=3, batchnorm=True)
+    models = [seeded_mlp(config, s) for s in (4, 5)]
+    save_mlps(tmp_path / "m.pt", models, [4, 5])
+    loaded, seeds = load_mlps(tmp_path / "m.pt")
+    assert seeds == [4, 5] and not loaded[0].training
+    x = torch.randn(6, 2)
+    for a, b in zip(loaded, models, strict=True):
+        torch.testing.assert_close(a(x), b.eval()(x))

@@ -28,6 +28,10 @@ def shrink(params: dict) -> dict:
     for run in params["mlp_batch_size"]["runs"]:
         run["epochs"] = min(run["epochs"], 2)
     params["mlp_batch_size"]["batch_loss_points"] = 100
+    params["mlp_grid"]["train"].update(seeds=[0, 1], compile=False)
+    for cell in params["mlp_grid"]["cells"].values():
+        cell["epochs"] = 2
+    params["mlp_select"]["boundary_resolution"] = 60
     return params
 
 
@@ -102,8 +106,11 @@ def test_plots_and_metrics_render(repo: Path) -> None:
         assert rendered["type"] == "vega"
         assert len(rendered["content"]["data"]["values"]) == 3 * 3, plot  # 3 curves x 3 epochs
     for plot in ("mlp_learning_rate_val_loss", "mlp_batchnorm_val_acc", "mlp_batchnorm_val_loss",
-                 "mlp_batch_size_val_acc", "mlp_batch_size_batch_loss"):  # fmt: skip
+                 "mlp_batch_size_val_acc", "mlp_batch_size_batch_loss", "mlp_select_depth",
+                 "mlp_select_width"):  # fmt: skip
         assert shown[plot][0]["content"]["data"]["values"], plot
+    grid = shown["mlp_grid_val_acc"][0]["content"]["data"]["values"]
+    assert len({row["filename"] for row in grid}) == 7  # the seven cells on one chart
     for image in ("mlp_epochs/loss", "mlp_learning_rate/val_loss", "mlp_batchnorm/batchnorm",
                   "mlp_batch_size/val_acc", "mlp_batch_size/batch_loss"):  # fmt: skip
         assert shown[f"plots/{image}.png"][0]["type"] == "image"
@@ -119,10 +126,38 @@ def test_changing_one_stage_params_reruns_that_stage_only(repo: Path) -> None:
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     out = dvc(repo, "repro").stdout
     assert "Running stage 'mlp_epochs'" in out
-    for other in ("prepare_cities", "mlp_learning_rate", "mlp_batchnorm", "mlp_batch_size"):
-        assert f"Running stage '{other}'" not in out
+    assert out.count("Running stage") == 1, out
     assert (repo / "metrics/mlp_epochs.json").read_text() != before
     assert len((repo / "plots/mlp_epochs/history.csv").read_text().splitlines()) == 1 + 2
+
+
+def test_grid_and_selection(repo: Path) -> None:
+    cells = yaml.safe_load((repo / "params.yaml").read_text())["mlp_grid"]["cells"]
+    for cell in cells:
+        metrics = json.loads((repo / f"metrics/mlp_grid/{cell}.json").read_text())
+        assert metrics["seeds"] == [0, 1] and len(metrics["final_val_acc_per_seed"]) == 2
+        assert {"val_acc_mean", "val_acc_std", "test_acc_mean", "train_acc_std"} <= set(metrics)
+        assert (repo / f"models/mlp_grid/{cell}.pt").exists()
+    select = json.loads((repo / "metrics/mlp_select.json").read_text())
+    assert select["best"]["cell"] in cells and select["worst"]["cell"] in cells
+    assert select["best"]["val_acc_mean"] >= select["worst"]["val_acc_mean"]
+    assert select["best"]["verdict"] in ("overfitting", "underfitting", "good fit")
+    assert 0.9 < select["nearest_neighbour"]["val_acc"] <= 1
+    assert "overfitting if" in select["fit_rule"]["rule"]
+    assert list(select["cells"]) == list(cells)
+    depth = (repo / "plots/mlp_select/depth.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in depth[1:]] == ["d1_w16", "d2_w16", "d6_w16", "d10_w16"]
+    for png in ("depth_width", "best_worst_curves", "boundaries"):
+        assert (repo / f"plots/mlp_select/{png}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_editing_one_grid_cell_reruns_that_cell_and_the_selection_only(repo: Path) -> None:
+    set_params(repo, lambda p: p["mlp_grid"]["cells"]["d2_w16"].update(epochs=1) or p)
+    out = dvc(repo, "repro").stdout
+    ran = sorted(
+        line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")
+    )
+    assert ran == ["mlp_grid@d2_w16", "mlp_select"]
 
 
 def test_same_params_reproduce_the_same_metrics(repo: Path) -> None:

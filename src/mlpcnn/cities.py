@@ -26,7 +26,7 @@ class CitiesDataError(ValueError):
 
 @dataclass(frozen=True)
 class CitySplit:
-    """One split: float32 features ``(N, 2)`` (long, lat) and int64 labels ``(N,)``."""
+    """One split: float64 features ``(N, 2)`` (long, lat, as read) and int64 labels ``(N,)``."""
 
     features: np.ndarray
     labels: np.ndarray
@@ -65,7 +65,7 @@ def read_cities_csv(path: str | Path) -> CitySplit:
     if frame.empty:
         raise CitiesDataError(f"{path}: no data rows (expected at least one city)")
 
-    features = np.empty((len(frame), len(FEATURE_COLUMNS)), dtype=np.float32)
+    features = np.empty((len(frame), len(FEATURE_COLUMNS)), dtype=np.float64)
     for j, column in enumerate(FEATURE_COLUMNS):
         values = _numeric_column(frame[column], path, column, "a finite number")
         low, high = COORDINATE_RANGES[column]

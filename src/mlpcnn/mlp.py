@@ -7,10 +7,14 @@ layers whose input and output widths agree become ``x + ReLU(BN(Linear(x)))``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from mlpcnn.io import atomic_output
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,26 @@ def seeded_mlp(config: MLPConfig, seed: int) -> MLP:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return MLP(config)
+
+
+def save_mlps(path: str | Path, models: Sequence[MLP], seeds: Sequence[int]) -> None:
+    """Save MLPs of one architecture with their seeds: plain state dicts and the config."""
+    payload = {
+        "config": asdict(models[0].config),
+        "seeds": [int(s) for s in seeds],
+        "state_dicts": [m.state_dict() for m in models],
+    }
+    with atomic_output(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_mlps(path: str | Path) -> tuple[list[MLP], list[int]]:
+    """The MLPs saved by :func:`save_mlps` (on the CPU, in eval mode) and their seeds."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    config = MLPConfig(**payload["config"])
+    models = []
+    for state in payload["state_dicts"]:
+        model = MLP(config)
+        model.load_state_dict(state)
+        models.append(model.eval())
+    return models, payload["seeds"]

@@ -36,7 +36,9 @@ def plot_curves(
 
     A column named ``<split>_<what>`` gets its split's colour and ``<split>`` as label.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False, layout="constrained"
+    )
     for ax, (ylabel, columns) in zip(axes[0], panels.items(), strict=True):
         for column in columns:
             split = column.split("_", 1)[0]
@@ -77,7 +79,9 @@ def plot_runs(
     """
     diverged = diverged or {}
     references = references or {}
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False, layout="constrained"
+    )
     for ax, (ylabel, column) in zip(axes[0], panels.items(), strict=True):
         for name, frame in runs.items():
             label = (
@@ -99,6 +103,74 @@ def plot_runs(
             ax.set_xscale("log")
         if ylabel in logy:
             ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_mean_curves(
+    runs: Mapping[str, pd.DataFrame],
+    panels: Mapping[str, Sequence[str]],
+    path: str | Path,
+    *,
+    x: str = "epoch",
+    title: str = "",
+) -> None:
+    """Mean over seeds with a +-1 standard deviation band: one row of panels per run.
+
+    ``runs[name]`` has ``<column>_mean`` and ``<column>_std``; ``panels`` maps a y label to
+    the columns drawn in it (``<split>_...`` columns get their split's colour).
+    """
+    fig, axes = plt.subplots(len(runs), len(panels), figsize=(5.5 * len(panels), 3.8 * len(runs)),
+                             squeeze=False, layout="constrained")  # fmt: skip
+    for row, (name, frame) in zip(axes, runs.items(), strict=True):
+        for ax, (ylabel, columns) in zip(row, panels.items(), strict=True):
+            for column in columns:
+                split = column.split("_", 1)[0]
+                mean, std = frame[f"{column}_mean"], frame[f"{column}_std"]
+                colour = SPLIT_COLOURS.get(split)
+                ax.plot(frame[x], mean, color=colour, label=split if colour else column)
+                ax.fill_between(
+                    frame[x], mean - std, mean + std, color=colour, alpha=0.2, linewidth=0
+                )
+            ax.set_title(name, fontsize="medium")
+            ax.set_xlabel(x)
+            ax.set_ylabel(ylabel)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_accuracy_sweeps(
+    sweeps: Mapping[str, tuple[pd.DataFrame, str]],
+    path: str | Path,
+    *,
+    title: str = "",
+    reference: tuple[float, str] | None = None,
+) -> None:
+    """Accuracy against a swept quantity, one panel per sweep (title -> (table, x column)).
+
+    The table has ``<split>_acc_mean`` and ``<split>_acc_std`` per row; error bars are one
+    standard deviation over seeds. ``reference`` = (value, label) adds a dashed line.
+    """
+    fig, axes = plt.subplots(
+        1, len(sweeps), figsize=(5.5 * len(sweeps), 4), squeeze=False, layout="constrained"
+    )
+    for ax, (name, (table, x)) in zip(axes[0], sweeps.items(), strict=True):
+        for split, colour in SPLIT_COLOURS.items():
+            ax.errorbar(table[x], table[f"{split}_acc_mean"], yerr=table[f"{split}_acc_std"],
+                        color=colour, marker="o", ms=4, capsize=3, label=split)  # fmt: skip
+        if reference is not None:
+            ax.axhline(reference[0], color="grey", linestyle="--", linewidth=1, label=reference[1])
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(table[x], [str(v) for v in table[x]])
+        ax.set_title(name, fontsize="medium")
+        ax.set_xlabel(x)
+        ax.set_ylabel("accuracy")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     if title:

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from mlpcnn.boundaries import (
+    class_colours,
+    grid_predictions,
+    plot_boundary_panels,
+    plot_decision_boundaries,
+)
+from mlpcnn.mlp import MLP, MLPConfig
+
+
+def test_colours_are_distinct_per_class() -> None:
+    for n in (33, 40, 50):
+        colours = class_colours(n).colors
+        assert len(colours) == n
+        assert len({tuple(np.round(c, 6)) for c in colours}) == n
+
+
+def test_grid_is_predicted_in_batches_like_all_at_once() -> None:
+    predict = lambda x: (x[:, 0] > x[:, 1]).long()  # noqa: E731
+    whole = grid_predictions(predict, (0, 10, 0, 5), resolution=50, batch=1 << 20)
+    batched = grid_predictions(predict, (0, 10, 0, 5), resolution=50, batch=7)
+    assert whole[2].shape == (25, 50)
+    assert np.array_equal(whole[2], batched[2])
+
+
+def test_boundaries_of_a_model_predicting_a_class_absent_from_the_points(tmp_path: Path) -> None:
+    points = np.array([[0.0, 40.0], [10.0, 50.0], [20.0, 60.0]], dtype=np.float32)
+    labels = np.array([0, 1, 1])
+    unseen = 7  # predicted everywhere east of 15 degrees, carried by no point
+    predict = lambda x: torch.where(x[:, 0] > 15, unseen, (x[:, 0] > 5).long())  # noqa: E731
+    fig, ax = plt.subplots()
+    plot_decision_boundaries(ax, predict, points, labels, n_classes=33, resolution=60)
+    mesh = ax.collections[0]
+    assert unseen in set(np.asarray(mesh.get_array()).ravel().astype(int))
+    plt.close(fig)
+
+
+def test_any_model_and_encoding_plug_in(tmp_path: Path) -> None:
+    model = MLP(MLPConfig(in_features=4, depth=2, width=8, n_classes=33)).eval()
+    encode = lambda x: torch.cat([torch.sin(x), torch.cos(x)], dim=1)  # noqa: E731
+    points = np.random.default_rng(0).uniform([-10, 35], [40, 70], size=(50, 2)).astype(np.float32)
+    labels = np.arange(50) % 33
+    path = tmp_path / "b.png"
+    plot_boundary_panels(
+        {"encoded": lambda x: model(encode(x)).argmax(1)}, points, labels, 33, path, resolution=40
+    )
+    assert path.read_bytes()[:4] == b"\x89PNG"

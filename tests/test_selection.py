@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlpcnn.selection import (
+    FitRule,
+    best_and_worst,
+    fit_verdict,
+    mean_curves,
+    representative_seed,
+    significantly_different,
+    summarise_cells,
+)
+
+
+def history(final_val: list[float], epochs: int = 3, train_offset: float = 0.0) -> pd.DataFrame:
+    """Per-seed histories whose last epoch has the given validation accuracies."""
+    rows = []
+    for seed, val in enumerate(final_val):
+        for epoch in range(1, epochs + 1):
+            acc = val * epoch / epochs
+            rows.append({"seed": seed, "epoch": epoch, "train_acc": acc + train_offset,
+                         "val_acc": acc, "test_acc": acc - 0.01, "val_loss": 1.0 / epoch})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_summary_best_and_worst_on_hand_made_histories() -> None:
+    table = summarise_cells(
+        {"a": history([0.90, 0.92]), "b": history([0.95, 0.97]), "c": history([0.80, 0.82])}
+    )
+    assert table.loc["b", "val_acc_mean"] == pytest.approx(0.96)
+    assert table.loc["b", "val_acc_std"] == pytest.approx(np.std([0.95, 0.97], ddof=1))
+    assert table.loc["a", "test_acc_mean"] == pytest.approx(0.90)
+    assert best_and_worst(table) == ("b", "c")
+
+
+def test_one_seed_has_zero_spread_and_no_test() -> None:
+    table = summarise_cells({"a": history([0.9]), "b": history([0.8])})
+    assert table.loc["a", "val_acc_std"] == 0.0
+    assert significantly_different(table, "a", "b")["real"] is None
+
+
+def test_significance_separates_noise_from_a_real_gap() -> None:
+    table = summarise_cells({
+        "close_a": history([0.950, 0.960, 0.955]), "close_b": history([0.952, 0.958, 0.951]),
+        "far": history([0.80, 0.81, 0.805]),
+    })  # fmt: skip
+    assert significantly_different(table, "close_a", "close_b")["real"] is False
+    far = significantly_different(table, "close_a", "far")
+    assert far["real"] is True and far["difference"] == pytest.approx(0.15, abs=1e-9)
+
+
+def curves(train_acc: float, val_acc: float, val_losses: list[float]) -> pd.DataFrame:
+    n = len(val_losses)
+    return pd.DataFrame({"epoch": range(1, n + 1), "train_acc_mean": [train_acc] * n,
+                         "val_acc_mean": [val_acc] * n, "val_loss_mean": val_losses})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("train_acc", "val_acc", "val_losses", "expected"),
+    [
+        (0.99, 0.95, [0.5, 0.2, 0.3], "overfitting"),  # gap 0.04, loss 50% above its minimum
+        (0.99, 0.95, [0.5, 0.3, 0.2], "good fit"),  # gap but the loss still falls
+        (0.90, 0.90, [0.5, 0.4, 0.35], "underfitting"),  # 0.09 below the 0.99 reference
+        (0.98, 0.978, [0.5, 0.2, 0.2], "good fit"),
+    ],
+)
+def test_fit_verdict_rule(train_acc, val_acc, val_losses, expected) -> None:
+    verdict = fit_verdict(curves(train_acc, val_acc, val_losses), reference=0.99, rule=FitRule())
+    assert verdict["verdict"] == expected
+    assert "overfitting if" in FitRule().as_dict()["rule"]
+
+
+def test_mean_curves_and_representative_seed() -> None:
+    h = history([0.90, 0.96, 0.94])
+    c = mean_curves(h)
+    assert list(c["epoch"]) == [1, 2, 3]
+    assert c["val_acc_mean"].iloc[-1] == pytest.approx(np.mean([0.90, 0.96, 0.94]))
+    assert c["val_acc_std"].iloc[-1] == pytest.approx(np.std([0.90, 0.96, 0.94], ddof=1))
+    assert representative_seed(h) == 2  # 0.94 is closest to the mean 0.9333
