@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +78,9 @@ def mlp_config(key: str, params: dict[str, Any], n_classes: int, **override: Any
 
 def train_config(key: str, params: dict[str, Any], n_train: int, batchnorm: bool) -> TrainConfig:
     """The training a params mapping describes, checked against the data before any training."""
-    fields = (
-        "epochs",
-        "batch_size",
-        "lr",
-        "optimizer",
-        "drop_last",
-        "compile",
-        "record_batch_loss",
-    )
+    names = [field.name for field in fields(TrainConfig)]
     with naming(key):
-        config = TrainConfig(**{name: params[name] for name in fields if name in params})
+        config = TrainConfig(**{name: params[name] for name in names if name in params})
         config.steps_per_epoch(n_train, batchnorm)
     return config
 

@@ -32,6 +32,14 @@ def shrink(params: dict) -> dict:
     for cell in params["mlp_grid"]["cells"].values():
         cell["epochs"] = 2
     params["mlp_select"]["boundary_resolution"] = 60
+    for study in ("gradient_study", "residual_study"):
+        params[study]["epochs"] = 2
+    params["implicit_encoding"].update(
+        epochs=2, seeds=[0, 1], compile=False, boundary_resolution=60
+    )
+    params["encoding_sweep"]["train"].update(epochs=2, width=16)
+    for setting in params["encoding_sweep"]["settings"].values():
+        setting["features"] = 16
     return params
 
 
@@ -107,7 +115,8 @@ def test_plots_and_metrics_render(repo: Path) -> None:
         assert len(rendered["content"]["data"]["values"]) == 3 * 3, plot  # 3 curves x 3 epochs
     for plot in ("mlp_learning_rate_val_loss", "mlp_batchnorm_val_acc", "mlp_batchnorm_val_loss",
                  "mlp_batch_size_val_acc", "mlp_batch_size_batch_loss", "mlp_select_depth",
-                 "mlp_select_width"):  # fmt: skip
+                 "mlp_select_width", "implicit_encoding_val_acc", "encoding_sweep_val_acc",
+                 "gradient_study_layers", "residual_study_layers"):  # fmt: skip
         assert shown[plot][0]["content"]["data"]["values"], plot
     grid = shown["mlp_grid_val_acc"][0]["content"]["data"]["values"]
     assert len({row["filename"] for row in grid}) == 7  # the seven cells on one chart
@@ -149,6 +158,33 @@ def test_grid_and_selection(repo: Path) -> None:
     assert [line.split(",")[0] for line in depth[1:]] == ["d1_w16", "d2_w16", "d6_w16", "d10_w16"]
     for png in ("depth_width", "best_worst_curves", "boundaries"):
         assert (repo / f"plots/mlp_select/{png}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_deep_network_studies(repo: Path) -> None:
+    plain = json.loads((repo / "metrics/gradient_study.json").read_text())
+    residual = json.loads((repo / "metrics/residual_study.json").read_text())
+    assert set(plain["last_epoch"]) == {f"layer_{i}" for i in (0, 30, 60, 90, 95, 99)}
+    assert "bias not included" in plain["magnitude"]
+    assert "pre-activation" in residual["network"]["block"]
+    header = (repo / "plots/residual_study/gradients.csv").read_text().splitlines()[0].split(",")
+    assert header == ["epoch"] + [f"layer_{i}" for i in range(100)]
+    for png in ("gradient_study/gradients", "gradient_study/heatmap", "residual_study/comparison"):
+        assert (repo / f"plots/{png}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_implicit_encoding_and_sweep(repo: Path) -> None:
+    implicit = json.loads((repo / "metrics/implicit_encoding.json").read_text())
+    assert implicit["seeds"] == [0, 1] and len(implicit["frequencies"]) == 10
+    assert {"val_acc_mean", "val_acc_std"} <= set(implicit["sine"]) and "raw" in implicit
+    assert implicit["difference_sine_minus_raw"]["val_acc"] == pytest.approx(
+        implicit["sine"]["val_acc_mean"] - implicit["raw"]["val_acc_mean"]
+    )
+    summary = json.loads((repo / "metrics/encoding_summary.json").read_text())
+    settings = yaml.safe_load((repo / "params.yaml").read_text())["encoding_sweep"]["settings"]
+    assert summary["goal_setting"] in settings and isinstance(summary["goal_met"], bool)
+    assert summary["nearest_neighbour"]["val_acc"] > 0.9
+    sweep = (repo / "plots/encoding_summary/sweep.csv").read_text().splitlines()
+    assert len(sweep) == 1 + len(settings)
 
 
 def test_editing_one_grid_cell_reruns_that_cell_and_the_selection_only(repo: Path) -> None:

@@ -216,3 +216,29 @@ def test_compiled_step_matches_the_eager_step(toy_cities, optimizer: str) -> Non
         )
     for p, q in zip(compiled_model.parameters(), eager_model.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_cosine_schedule_lowers_the_rate_per_epoch_for_shared_and_per_replica_rates(
+    toy_cities,
+) -> None:
+    config = MLPConfig(depth=2, width=8, n_classes=4)
+    cosine = TrainConfig(epochs=3, batch_size=64, lr=0.01, lr_schedule="cosine")
+    _, together = fit(toy_cities, [3, 3], lrs=[0.01, 0.02], config=config, train=cosine)
+    _, alone = fit(toy_cities, [3], config=config, train=cosine)
+    _, constant = fit(
+        toy_cities, [3], config=config, train=TrainConfig(epochs=3, batch_size=64, lr=0.01)
+    )
+    np.testing.assert_allclose(
+        together.history["val_loss"][:, 0], alone.history["val_loss"][:, 0], rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        alone.history["val_loss"][0], constant.history["val_loss"][0], rtol=1e-6
+    )  # factor 1 at epoch 0
+    assert not np.allclose(alone.history["val_loss"][1:], constant.history["val_loss"][1:])
+
+
+def test_compiled_step_takes_a_constant_rate_only() -> None:
+    with pytest.raises(ValueError, match="lr_schedule: the compiled step takes a constant lr"):
+        TrainConfig(epochs=2, compile=True, lr_schedule="cosine")
+    with pytest.raises(ValueError, match="lr_schedule: expected one of"):
+        TrainConfig(epochs=2, lr_schedule="step")

@@ -1,8 +1,12 @@
 """The multi-layer perceptron of the cities study, as a plain ``nn.Module``.
 
 "Depth 6" means six hidden ``Linear`` layers followed by the output layer, as in the
-course. Each hidden layer is ``Linear -> [BatchNorm1d] -> ReLU``; with ``residual`` the
-layers whose input and output widths agree become ``x + ReLU(BN(Linear(x)))``.
+course. Each hidden layer is ``Linear -> [BatchNorm1d] -> ReLU``. With ``residual``, the
+layers whose input and output widths agree become pre-activation residual blocks,
+``x + Linear(ReLU([BN](x)))``: the identity path carries the signal and its gradient
+unchanged, and the branch adds a zero-mean correction. (The post-activation form
+``x + ReLU(Linear(x))`` only ever adds non-negative values, so over 100 layers of raw
+coordinates the activations, the loss and the gradients blow up instead.)
 """
 
 from __future__ import annotations
@@ -49,8 +53,9 @@ class HiddenLayer(nn.Module):
         self.residual = residual
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, fan_in) -> (B, fan_out)
-        y = torch.relu(self.norm(self.linear(x)))
-        return x + y if self.residual else y
+        if self.residual:
+            return x + self.linear(torch.relu(self.norm(x)))
+        return torch.relu(self.norm(self.linear(x)))
 
 
 class MLP(nn.Module):

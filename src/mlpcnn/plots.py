@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from mlpcnn.io import atomic_output
@@ -175,4 +176,99 @@ def plot_accuracy_sweeps(
         ax.legend(fontsize="small")
     if title:
         fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_gradient_magnitudes(
+    studies: Mapping[str, np.ndarray],
+    layers: Sequence[int],
+    path: str | Path,
+    *,
+    floor: float,
+    title: str = "",
+) -> None:
+    """Per-epoch gradient magnitude of selected layers, log scale, one panel per study.
+
+    ``studies[name]`` is ``(epochs, layers)``. Panels share the y axis so studies compare
+    directly. Values at or below ``floor`` (a zero gradient) are drawn at the floor with
+    hollow markers, so a vanished gradient stays visible.
+    """
+    fig, axes = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 4.2), squeeze=False,
+                             sharey=True, layout="constrained")  # fmt: skip
+    for ax, (name, magnitudes) in zip(axes[0], studies.items(), strict=True):
+        epochs = np.arange(1, len(magnitudes) + 1)
+        for layer in layers:
+            values = magnitudes[:, layer]
+            floored = values <= floor
+            (line,) = ax.plot(
+                epochs, np.maximum(values, floor), marker="o", ms=4, label=f"layer {layer}"
+            )
+            if floored.any():
+                ax.plot(epochs[floored], np.full(floored.sum(), floor), "o", ms=8, mfc="none",
+                        color=line.get_color())  # fmt: skip
+        ax.axhline(floor, color="grey", linestyle=":", linewidth=1, label=f"0 (drawn at {floor:g})")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("mean squared L2 norm of the weight gradient")
+        ax.set_title(name, fontsize="medium")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", ncol=2)
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_gradient_heatmaps(
+    studies: Mapping[str, np.ndarray], path: str | Path, *, floor: float, title: str = ""
+) -> None:
+    """Every layer x every epoch, log colour scale shared by the panels (zero -> floor)."""
+    from matplotlib.colors import LogNorm
+
+    clipped = {name: np.maximum(m, floor) for name, m in studies.items()}
+    norm = LogNorm(vmin=floor, vmax=max(float(m.max()) for m in clipped.values()))
+    fig, axes = plt.subplots(1, len(studies), figsize=(4.5 * len(studies), 5), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for ax, (name, magnitudes) in zip(axes[0], clipped.items(), strict=True):
+        extent = (0.5, len(magnitudes) + 0.5, -0.5, magnitudes.shape[1] - 0.5)
+        image = ax.imshow(magnitudes.T, aspect="auto", origin="lower", norm=norm, cmap="viridis",
+                          extent=extent)  # fmt: skip
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("hidden layer")
+        ax.set_title(name, fontsize="medium")
+    fig.colorbar(image, ax=axes[0].tolist(), label="mean squared L2 norm of the weight gradient")
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_frequency_sweep(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    nearest: float,
+    course: tuple[float, float],
+    title: str = "",
+) -> None:
+    """Validation accuracy against the highest frequency (cycles per degree), by kind.
+
+    ``table`` has ``kind``, ``max_frequency``, ``val_acc_mean`` and ``val_acc_std``;
+    ``nearest`` is 1-NN's validation accuracy, ``course`` = (frequency, accuracy) of the
+    course's sine encoding.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
+    for kind, rows in table.sort_values("max_frequency").groupby("kind"):
+        ax.errorbar(rows["max_frequency"], rows["val_acc_mean"], yerr=rows["val_acc_std"],
+                    marker="o", capsize=3, label=f"{kind} Fourier features")  # fmt: skip
+    ax.plot(*course, "s", color="black", label="course: sin(a x), a = 0.1..1 rad/deg")
+    ax.axhline(nearest, color="grey", linestyle="--", linewidth=1, label=f"1-NN {nearest:.4f}")
+    ax.set_xscale("log")
+    ticks = sorted({*table["max_frequency"].astype(float), course[0]})
+    ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("highest frequency (cycles per degree)")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
     save_figure(fig, path)

@@ -75,11 +75,14 @@ class ReplicaMLP(nn.Module):
             x = x.expand(self.replicas, -1, -1)
         h = x
         for i in range(self.config.depth):
+            if self._residual[i]:  # pre-activation block: h + Linear(ReLU([BN](h)))
+                z = self._batch_norm(i, h) if self.config.batchnorm else h
+                h = h + torch.baddbmm(self.biases[i], torch.relu(z), self.weights[i])
+                continue
             z = torch.baddbmm(self.biases[i], h, self.weights[i])  # (R, B, F)
             if self.config.batchnorm:
                 z = self._batch_norm(i, z)
-            z = torch.relu(z)
-            h = h + z if self._residual[i] else z
+            h = torch.relu(z)
         return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (R, B, C)
 
     def _batch_norm(self, i: int, z: torch.Tensor) -> torch.Tensor:

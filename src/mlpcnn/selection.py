@@ -115,6 +115,6 @@ def fit_verdict(curves: pd.DataFrame, reference: float, rule: FitRule) -> dict:
 
 def representative_seed(history: pd.DataFrame) -> int:
     """The seed whose final validation accuracy is closest to the mean over seeds."""
-    final = history[history["epoch"] == history["epoch"].max()]
+    final = history[history["epoch"] == history["epoch"].max()].reset_index(drop=True)
     distance = (final["val_acc"] - final["val_acc"].mean()).abs()
-    return int(final["seed"].loc[distance.idxmin()])
+    return int(final["seed"].iloc[int(distance.to_numpy().argmin())])

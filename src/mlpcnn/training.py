@@ -33,6 +33,10 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
 }
+SCHEDULES: dict[str, Callable[[int, int], float]] = {  # (epoch from 0, epochs) -> lr factor
+    "constant": lambda epoch, epochs: 1.0,
+    "cosine": lambda epoch, epochs: 0.5 * (1 + math.cos(math.pi * epoch / epochs)),
+}
 EVAL_CHUNK = 1 << 16  # rows per forward pass when evaluating a whole split
 
 
@@ -47,6 +51,7 @@ class TrainConfig:
     drop_last: bool = True  # iterations per epoch = floor(N / batch_size)
     record_batch_loss: bool = False
     compile: bool = False  # torch.compile one functional training step (see _CompiledStep)
+    lr_schedule: str = "constant"  # or "cosine": lr x (1 + cos(pi * epoch / epochs)) / 2
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -57,6 +62,14 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(
+                f"lr_schedule: expected one of {sorted(SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if self.compile and self.lr_schedule != "constant":
+            raise ValueError(
+                "lr_schedule: the compiled step takes a constant lr (set compile: false)"
             )
 
     def steps_per_epoch(self, n_train: int, batchnorm: bool = False) -> int:
@@ -144,8 +157,13 @@ class _PerReplicaLR:
 
     def __init__(self, params: list[torch.nn.Parameter], lrs: torch.Tensor) -> None:
         self.params = params
-        self.scales = [lrs.view(-1, *([1] * (p.dim() - 1))) for p in params]  # (R, 1, ...)
+        self.lrs = lrs
+        self.set_factor(1.0)
         self.before = [torch.empty_like(p) for p in params]
+
+    def set_factor(self, factor: float) -> None:
+        """Scale every replica's rate (a schedule)."""
+        self.scales = [(self.lrs * factor).view(-1, *([1] * (p.dim() - 1))) for p in self.params]
 
     def snapshot(self) -> None:
         torch._foreach_copy_(self.before, self.params)
@@ -169,7 +187,12 @@ class _EagerStep:
 
     def __init__(self, model: ReplicaMLP, optimizer: str, lr: float) -> None:
         self.model = model
+        self.lr = lr
         self.optimizer = OPTIMIZERS[optimizer](model.parameters(), lr=lr, fused=True)
+
+    def set_factor(self, factor: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr * factor
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor, hook: Callable | None, step: int):
         losses = per_replica_loss(self.model(xb), yb)  # (R,)
@@ -203,6 +226,10 @@ class _CompiledStep:
         self.steps = [torch.zeros((), device=p.device) for p in self.params]
         self.grad_and_losses = torch.func.grad_and_value(self._loss, has_aux=True)
         self.compiled = torch.compile(self._step, dynamic=False)
+
+    def set_factor(self, factor: float) -> None:
+        if factor != 1.0:  # TrainConfig allows only a constant rate with compile
+            raise ValueError("the compiled step takes a constant lr")
 
     def _loss(self, params: list[torch.Tensor], xb: torch.Tensor, yb: torch.Tensor):
         state = {**dict(zip(self.names, params, strict=True)), **self.buffers}
@@ -295,8 +322,13 @@ def train_replicas(
 
     show = None if progress is None else not progress
     bar = tqdm(total=config.epochs * steps, unit="step", disable=show, mininterval=1.0)
+    schedule = SCHEDULES[config.lr_schedule]
     for epoch in range(config.epochs):
         start = time.perf_counter()
+        factor = schedule(epoch, config.epochs)
+        take_step.set_factor(1.0 if per_replica_lr is not None else factor)
+        if per_replica_lr is not None:
+            per_replica_lr.set_factor(factor)
         model.train()
         order = torch.stack([torch.randperm(n_train, generator=g) for g in generators]).to(device)
         xs, ys = x_train[order], y_train[order]  # (R, N, F), (R, N)

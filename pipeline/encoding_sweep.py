@@ -1,0 +1,82 @@
+"""Stage encoding_sweep@<setting> (beyond 6.2 Q7): Fourier-feature encodings of the input.
+
+    python pipeline/encoding_sweep.py rff_f2
+
+A setting names an encoding (``axis``: sin and cos at geometric frequencies along each
+coordinate; ``gaussian``: random Fourier features), its size and highest frequency in
+cycles per degree, and may override any of the shared training params.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+from stage import (
+    METRICS,
+    PLOTS,
+    ParamError,
+    device_from,
+    environment,
+    load_params,
+    load_prepared_cities,
+    mlp_config,
+    naming,
+    run,
+    train_config,
+)
+
+from mlpcnn.encodings import fourier_encoding, fourier_matrix
+from mlpcnn.io import write_csv, write_json
+from mlpcnn.replicas import stacked_mlps
+from mlpcnn.selection import mean_curves, summarise_cells
+from mlpcnn.training import train_replicas
+
+KEY = "encoding_sweep"
+
+
+def main() -> None:
+    name = sys.argv[1]
+    section = load_params(KEY)
+    if name not in section["settings"]:
+        raise ParamError(f"params.yaml: {KEY}.settings has no setting '{name}'")
+    key = f"{KEY}.settings.{name}"
+    params = {**section["train"], **section["settings"][name], "device": section["device"]}
+    device = device_from(params)
+    data = load_prepared_cities(device)
+    with naming(key):
+        matrix = fourier_matrix(params["kind"], params["features"], params["max_frequency"],
+                                seed=params["encoding_seed"]).to(device)  # fmt: skip
+    splits = {split: (fourier_encoding(x, matrix), y) for split, (x, y) in data.splits.items()}
+    seeds = params["seeds"]
+    config = mlp_config(key, params, data.n_classes, in_features=splits["train"][0].shape[1])
+    train = train_config(key, params, len(data.train[1]), config.batchnorm)
+
+    model = stacked_mlps(config, seeds).to(device)
+    result = train_replicas(model, splits["train"], splits, train, seeds=seeds)
+
+    history = pd.concat([result.frame(r).assign(seed=s) for r, s in enumerate(seeds)])
+    write_csv(PLOTS / KEY / name / "curves.csv", mean_curves(history))
+    summary = summarise_cells({name: history}).loc[name]
+    write_json(
+        METRICS / KEY / f"{name}.json",
+        {
+            "kind": params["kind"],
+            "features": int(matrix.shape[1] * 2),
+            "max_frequency": float(params["max_frequency"]),
+            "highest_frequency_used": float(matrix.abs().max()),
+            "depth": config.depth,
+            "width": config.width,
+            "epochs": train.epochs,
+            "lr": train.lr,
+            "lr_schedule": train.lr_schedule,
+            "seeds": seeds,
+            **{k: float(v) for k, v in summary.items() if k != "seeds"},
+            "timing": {"train_seconds": float(result.train_seconds.sum())},
+            **environment(device),
+        },
+    )
+
+
+if __name__ == "__main__":
+    run(main)

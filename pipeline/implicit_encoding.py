@@ -1,0 +1,118 @@
+"""Stage implicit_encoding (6.2 Q7): sin(a x) features against the raw coordinates.
+
+Both MLPs (depth 6, width 16, batch norm) train the same seeds as replicas; only the
+input differs: (long, lat), or sin(a long) for a in 0.1..1.0 then sin(a lat) likewise.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from stage import (
+    METRICS,
+    PLOTS,
+    device_from,
+    environment,
+    load_params,
+    load_prepared_cities,
+    mlp_config,
+    naming,
+    run,
+    train_config,
+)
+
+from mlpcnn.boundaries import plot_boundary_panels
+from mlpcnn.encodings import sine_encoding
+from mlpcnn.io import write_csv, write_json
+from mlpcnn.plots import plot_mean_curves
+from mlpcnn.replicas import stacked_mlps
+from mlpcnn.selection import (
+    mean_curves,
+    representative_seed,
+    significantly_different,
+    summarise_cells,
+)
+from mlpcnn.training import train_replicas
+
+KEY = "implicit_encoding"
+OUT = PLOTS / KEY
+
+
+def main() -> None:
+    params = load_params(KEY)
+    device = device_from(params)
+    data = load_prepared_cities(device)
+    seeds, frequencies = params["seeds"], params["frequencies"]
+    with naming(KEY):
+        if not frequencies or any(not isinstance(a, int | float) for a in frequencies):
+            raise ValueError(
+                f"frequencies: expected a non-empty list of numbers, got {frequencies!r}"
+            )
+    encodings = {
+        "raw": lambda x: x,
+        "sine": lambda x: sine_encoding(x, frequencies),
+    }
+
+    histories, models = {}, {}
+    for name, encode in encodings.items():
+        splits = {split: (encode(x), y) for split, (x, y) in data.splits.items()}
+        config = mlp_config(KEY, params, data.n_classes, in_features=splits["train"][0].shape[1])
+        train = train_config(KEY, params, len(data.train[1]), config.batchnorm)
+        model = stacked_mlps(config, seeds).to(device)
+        result = train_replicas(model, splits["train"], splits, train, seeds=seeds)
+        histories[name] = pd.concat([result.frame(r).assign(seed=s) for r, s in enumerate(seeds)])
+        models[name] = model
+
+    write_csv(OUT / "history.csv", pd.concat([h.assign(encoding=n) for n, h in histories.items()]))
+    table = summarise_cells(histories)
+    write_csv(OUT / "accuracy.csv", table.rename_axis("encoding").reset_index())
+    curves = {name: mean_curves(h) for name, h in histories.items()}
+    for name, frame in curves.items():
+        write_csv(OUT / f"curves_{name}.csv", frame)
+    plot_mean_curves(
+        {f"{n} input ({models[n].config.in_features} features)": c for n, c in curves.items()},
+        {"cross-entropy loss": ["train_loss", "val_loss", "test_loss"],
+         "accuracy": ["train_acc", "val_acc", "test_acc"]},
+        OUT / "curves.png",
+        title=f"6.2 Q7: raw against sine-encoded input (mean +- 1 sd over {len(seeds)} seeds)",
+    )  # fmt: skip
+
+    panels = {}
+    for name, encode in encodings.items():
+        seed = representative_seed(histories[name])
+        mlp = models[name].replica(seeds.index(seed)).to(device).eval()
+        final = histories[name].query("seed == @seed")["test_acc"].iloc[-1]
+        title = f"{name} input (seed {seed}): test accuracy {final:.4f}"
+        panels[title] = lambda x, m=mlp, e=encode: m(e(x.to(device))).argmax(dim=1)
+    x_test, y_test = (t.cpu().numpy() for t in data.splits["test"])
+    plot_boundary_panels(panels, x_test, y_test, data.n_classes, OUT / "boundaries.png",
+                         title="6.2 Q7: decision boundaries over the test points",
+                         resolution=params["boundary_resolution"])  # fmt: skip
+
+    nearest = json.loads((METRICS / "prepare_cities.json").read_text())["nearest_neighbour"]
+    write_json(
+        METRICS / f"{KEY}.json",
+        {
+            "encoding": "sin(a * long) for a in frequencies, then sin(a * lat) likewise",
+            "frequencies": frequencies,
+            "seeds": seeds,
+            **{
+                name: {k: float(v) for k, v in table.loc[name].items() if k != "seeds"}
+                for name in encodings
+            },
+            "difference_sine_minus_raw": {
+                f"{split}_acc": float(
+                    table.loc["sine", f"{split}_acc_mean"] - table.loc["raw", f"{split}_acc_mean"]
+                )
+                for split in ("train", "val", "test")
+            },
+            "val_difference_test": significantly_different(table, "sine", "raw"),
+            "nearest_neighbour": nearest,
+            **environment(device),
+        },
+    )
+
+
+if __name__ == "__main__":
+    run(main)
