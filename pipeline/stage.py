@@ -20,6 +20,7 @@ import yaml
 
 from mlpcnn.cities import CitiesDataError
 from mlpcnn.device import resolve_device
+from mlpcnn.faces import FacesDataError
 from mlpcnn.io import atomic_output
 from mlpcnn.mlp import MLPConfig
 from mlpcnn.training import TrainConfig
@@ -119,7 +120,7 @@ def run(main: Callable[[], None]) -> None:
     start = time.perf_counter()
     try:
         main()
-    except (ParamError, CitiesDataError, FileNotFoundError) as err:
+    except (ParamError, CitiesDataError, FacesDataError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)
     print(f"done in {time.perf_counter() - start:.1f} s", file=sys.stderr)

@@ -13,7 +13,15 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["dvc.yaml", "params.yaml", ".dvcignore", "pipeline", "src", "data/raw/cities"]
+COPIED = [
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    "pipeline",
+    "src",
+    "data/raw/cities",
+    "data/raw/whichfaceisreal/README.md",
+]
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +46,7 @@ def shrink(params: dict) -> dict:
         epochs=2, seeds=[0, 1], compile=False, boundary_resolution=60
     )
     params["encoding_sweep"]["train"].update(epochs=2, width=16)
+    params["prepare_faces"]["standin"].update(counts={"train": 4, "val": 2, "test": 3}, size=32)
     for setting in params["encoding_sweep"]["settings"].values():
         setting["features"] = 16
     return params
@@ -185,6 +194,35 @@ def test_implicit_encoding_and_sweep(repo: Path) -> None:
     assert summary["nearest_neighbour"]["val_acc"] > 0.9
     sweep = (repo / "plots/encoding_summary/sweep.csv").read_text().splitlines()
     assert len(sweep) == 1 + len(settings)
+
+
+def test_faces_standin_then_course_folder(repo: Path) -> None:
+    from PIL import Image
+
+    standin = json.loads((repo / "metrics/prepare_faces.json").read_text())
+    assert standin["dataset"] == "standin" and standin["backbone"] in (
+        "resnet18",
+        "efficientnet_lite0",
+    )
+    assert standin["counts"]["test"] == {"0_real": 3, "1_fake": 3}
+    course = repo / "data/raw/whichfaceisreal"
+    for split in ("train", "val", "test"):
+        for label, name in enumerate(("0_real", "1_fake")):
+            (course / split / name).mkdir(parents=True)
+            for i in range(2):
+                Image.new("RGB", (40, 40), (100 * label, i, 50)).save(
+                    course / split / name / f"{i}.jpg"
+                )
+    try:
+        dvc(repo, "repro", "prepare_faces")
+        metrics = json.loads((repo / "metrics/prepare_faces.json").read_text())
+        assert metrics["dataset"] == "course"
+        assert metrics["counts"]["val"] == {"0_real": 2, "1_fake": 2}
+    finally:
+        for split in ("train", "val", "test"):
+            shutil.rmtree(course / split)
+        dvc(repo, "repro", "prepare_faces")
+    assert json.loads((repo / "metrics/prepare_faces.json").read_text())["dataset"] == "standin"
 
 
 def test_editing_one_grid_cell_reruns_that_cell_and_the_selection_only(repo: Path) -> None:

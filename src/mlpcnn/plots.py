@@ -272,3 +272,27 @@ def plot_frequency_sweep(
     if title:
         ax.set_title(title, fontsize="medium")
     save_figure(fig, path)
+
+
+def plot_image_grid(
+    images: Sequence[np.ndarray],
+    path: str | Path,
+    *,
+    columns: int,
+    titles: Sequence[str] | None = None,
+    title: str = "",
+) -> None:
+    """Images ``(3, H, W)`` uint8 in a grid of ``columns``, with optional per-image titles."""
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.4 * rows), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, image in enumerate(images):
+        ax = axes.ravel()[i]
+        ax.imshow(image.transpose(1, 2, 0))
+        if titles:
+            ax.set_title(titles[i], fontsize="small")
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)

@@ -1,0 +1,106 @@
+"""Stage prepare_faces (7): the course images, or a synthetic stand-in, decoded once.
+
+Uses the course folder when a user has put images in it (or the zip that
+``prepare_faces.zip`` names), else builds the deterministic stand-in. Writes every split
+as uint8 arrays for the three inputs the baselines need, plus labels and file names.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from stage import METRICS, PLOTS, PREPARED, load_params, naming, run
+
+from mlpcnn.backbones import resolve_backbone
+from mlpcnn.faces import (
+    CLASSES,
+    SPLITS,
+    content_hash,
+    decode_split,
+    extract_course_zip,
+    has_images,
+    list_images,
+    size_statistics,
+)
+from mlpcnn.io import atomic_output, write_json
+from mlpcnn.plots import plot_image_grid
+from mlpcnn.standin import build_standin
+
+KEY = "prepare_faces"
+COURSE = Path("data/raw/whichfaceisreal")
+ARRAYS = PREPARED / "faces.npz"
+
+
+def main() -> None:
+    params = load_params(KEY)
+    with naming("faces"):
+        backbone = resolve_backbone(load_params("faces")["backbone"])
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        root, kind = locate(params, Path(scratch_dir))
+        images = list_images(root)
+        decoded = {
+            s: decode_split(images, s, root, backbone.preprocess, params["skip_unreadable"])
+            for s in SPLITS
+        }
+        digest, sizes = content_hash(images, root), size_statistics(images)
+        plot_image_grid(
+            [decoded["train"].scratch[i] for i in _first_of_each_class(decoded["train"].labels, 6)],
+            PLOTS / KEY / "samples.png",
+            columns=6,
+            title=f"faces ({kind}): first 6 real (top) and fake (bottom) training images",
+        )
+
+    with atomic_output(ARRAYS) as tmp:
+        np.savez(tmp, kind=np.array(kind), backbone=np.array(backbone.name),
+                 **{f"{s}_{k}": getattr(a, k) for s, a in decoded.items()
+                    for k in ("scratch", "pretrained", "xgboost", "labels", "files")})  # fmt: skip
+    write_json(
+        METRICS / f"{KEY}.json",
+        {
+            "dataset": kind,
+            "backbone": backbone.name,
+            "counts": {
+                s: {c: int((a.labels == i).sum()) for i, c in enumerate(CLASSES)}
+                for s, a in decoded.items()
+            },
+            "image_size": sizes,
+            "converted_to_rgb": images.converted,
+            "skipped_unreadable": len(images.skipped),
+            "content_sha256": digest,
+            "inputs": {
+                "scratch": "resize to 224 x 224, ToTensor",
+                "pretrained": f"{backbone.name} preset: resize, centre crop 224, normalise at use",
+                "xgboost": "resize to 224 x 224, centre crop 64, flatten: 12,288 values in [0, 1]",
+            },
+        },
+    )
+
+
+def locate(params: dict, scratch_dir: Path) -> tuple[Path, str]:
+    """Where the images are and which dataset they are: course or stand-in."""
+    if params["zip"]:
+        return extract_course_zip(params["zip"], scratch_dir / "course"), "course"
+    if has_images(COURSE):
+        return COURSE, "course"
+    standin = params["standin"]
+    with naming(f"{KEY}.standin"):
+        counts = standin["counts"]
+        if set(counts) != set(SPLITS) or any(
+            not isinstance(n, int) or n < 1 for n in counts.values()
+        ):
+            raise ValueError(
+                f"counts: expected a positive count per class for train, val, test, got {counts!r}"
+            )
+    root = scratch_dir / "standin"
+    build_standin(root, {s: counts[s] for s in SPLITS}, standin["size"], standin["seed"])
+    return root, "standin"
+
+
+def _first_of_each_class(labels: np.ndarray, n: int) -> list[int]:
+    return [*np.flatnonzero(labels == 0)[:n], *np.flatnonzero(labels == 1)[:n]]
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,201 @@
+"""The real-vs-fake faces data: the course folder, its checks, and a synthetic stand-in.
+
+Layout (the course's ``whichfaceisreal``): ``<root>/{train,val,test}/{0_real,1_fake}/*``;
+real is class 0, fake class 1. Every problem is reported as one line naming the path.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+SPLITS = ("train", "val", "test")
+CLASSES = ("0_real", "1_fake")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+EXPECTED = "expected train, val and test, each with 0_real and 1_fake"
+
+
+class FacesDataError(ValueError):
+    """The faces folder or zip is missing or malformed; the message is one line."""
+
+
+@dataclass
+class ImageList:
+    """Every image of a folder in a fixed order: split, then class, then file name."""
+
+    paths: dict[str, list[Path]]  # split -> files
+    labels: dict[str, np.ndarray]  # split -> (N,) int64, 0 real, 1 fake
+    skipped: list[str] = field(default_factory=list)  # unreadable files skipped on request
+    converted: int = 0  # images that were not RGB, converted on reading
+
+
+def list_images(root: str | Path) -> ImageList:
+    """The course layout under ``root``, checked: splits, classes, at least one image each."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FacesDataError(f"{root}: folder not found ({EXPECTED})")
+    paths, labels = {}, {}
+    for split in SPLITS:
+        folder = root / split
+        if not folder.is_dir():
+            raise FacesDataError(f"{folder}: missing split folder ({EXPECTED})")
+        extra = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in CLASSES)
+        if extra:
+            raise FacesDataError(
+                f"{folder / extra[0]}: unexpected class folder (expected 0_real and 1_fake)"
+            )
+        paths[split], split_labels = [], []
+        for label, name in enumerate(CLASSES):
+            class_folder = folder / name
+            if not class_folder.is_dir():
+                raise FacesDataError(f"{class_folder}: missing class folder ({EXPECTED})")
+            files = sorted(p for p in class_folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+                raise FacesDataError(f"{class_folder}: no images (expected {suffixes} files)")
+            paths[split] += files
+            split_labels += [label] * len(files)
+        labels[split] = np.array(split_labels, dtype=np.int64)
+    return ImageList(paths=paths, labels=labels)
+
+
+def has_images(root: str | Path) -> bool:
+    """Whether anything but the README is in the course folder (a user put data there)."""
+    root = Path(root)
+    return root.is_dir() and any(p.name != "README.md" for p in root.iterdir())
+
+
+def read_rgb(path: Path, images: ImageList, skip_unreadable: bool) -> Image.Image | None:
+    """Open an image as RGB (counting conversions); an unreadable file is an error or skipped."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode != "RGB":
+                images.converted += 1
+                image = image.convert("RGB")
+            return image.copy()
+    except (UnidentifiedImageError, OSError) as err:
+        if not skip_unreadable:
+            what = f"not a readable image ({type(err).__name__})"
+            hint = "set skip_unreadable: true to skip such files"
+            raise FacesDataError(f"{path}: {what}; {hint}") from None
+        images.skipped.append(str(path))
+        return None
+
+
+def extract_course_zip(archive: str | Path, destination: str | Path) -> Path:
+    """Extract a course zip into ``destination`` and return the folder with the layout.
+
+    The layout may sit at the zip's top or under folders (e.g. ``whichfaceisreal/``).
+    The zip itself is only read.
+    """
+    archive, destination = Path(archive), Path(destination)
+    if not archive.is_file():
+        raise FacesDataError(f"{archive}: zip file not found")
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            folders = {str(Path(name).parent) for name in zf.namelist()}
+            prefix = _layout_prefix(folders)
+            if prefix is None:
+                raise FacesDataError(f"{archive}: no split/class folders inside ({EXPECTED})")
+            zf.extractall(destination)
+    except zipfile.BadZipFile:
+        raise FacesDataError(f"{archive}: not a zip file") from None
+    return destination / prefix
+
+
+def _layout_prefix(folders: set[str]) -> str | None:
+    """The folder under which every ``<split>/<class>`` of the layout exists, if any."""
+    for folder in sorted(folders, key=len):
+        parts = Path(folder).parts
+        if len(parts) >= 2 and parts[-2] in SPLITS and parts[-1] in CLASSES:
+            prefix = str(Path(*parts[:-2])) if len(parts) > 2 else "."
+            base = Path(prefix)
+            if all(str(base / s / c) in folders for s in SPLITS for c in CLASSES):
+                return prefix
+    return None
+
+
+SCRATCH_SIZE = 224  # the from-scratch transform: resize to 224 x 224, then ToTensor
+XGBOOST_CROP = 64  # XGBoost's pixels: resize 224, centre-crop 64, flatten (12,288 values)
+
+
+@dataclass
+class FaceArrays:
+    """One split decoded once, stored as uint8 (divide by 255 for ToTensor's [0, 1]).
+
+    ``scratch`` and ``pretrained``: ``(N, 3, 224, 224)``; ``xgboost``: ``(N, 12288)``, the
+    channel-major flattening of a ``(3, 64, 64)`` tensor, as ``ToTensor().flatten()``.
+    """
+
+    scratch: np.ndarray
+    pretrained: np.ndarray
+    xgboost: np.ndarray
+    labels: np.ndarray
+    files: np.ndarray  # relative paths, in the split's fixed order
+
+
+def decode_split(
+    images: ImageList, split: str, root: Path, preprocess, skip_unreadable: bool = False
+) -> FaceArrays:
+    """Decode every image of ``split`` once into the three inputs the baselines need.
+
+    ``preprocess`` is the pretrained backbone's resize and crop (PIL to PIL).
+    """
+    from torchvision.transforms import functional
+
+    scratch, pretrained, xgboost, labels, files = [], [], [], [], []
+    for path, label in zip(images.paths[split], images.labels[split], strict=True):
+        image = read_rgb(path, images, skip_unreadable)
+        if image is None:
+            continue
+        resized = functional.resize(image, [SCRATCH_SIZE, SCRATCH_SIZE])
+        scratch.append(_chw(resized))
+        xgboost.append(_chw(functional.center_crop(resized, [XGBOOST_CROP, XGBOOST_CROP])).ravel())
+        pretrained.append(_chw(preprocess(image)))
+        labels.append(label)
+        files.append(str(path.relative_to(root)))
+    if not labels:
+        raise FacesDataError(f"{root / split}: no readable images")
+    return FaceArrays(
+        scratch=np.stack(scratch),
+        pretrained=np.stack(pretrained),
+        xgboost=np.stack(xgboost),
+        labels=np.array(labels, dtype=np.int64),
+        files=np.array(files),
+    )
+
+
+def _chw(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, dtype=np.uint8).transpose(2, 0, 1)  # (H, W, 3) -> (3, H, W)
+
+
+def content_hash(images: ImageList, root: Path) -> str:
+    """sha256 over every image's relative path and bytes, in the fixed order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        for path in images.paths[split]:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def size_statistics(images: ImageList) -> dict[str, float]:
+    """Width and height of the stored images (header only, no decoding)."""
+    sizes = []
+    for split in SPLITS:
+        for path in images.paths[split]:
+            try:
+                with Image.open(path) as image:
+                    sizes.append(image.size)
+            except (UnidentifiedImageError, OSError):
+                continue
+    w, h = np.array(sizes, dtype=np.float64).T
+    return {"width_min": w.min(), "width_max": w.max(), "width_mean": w.mean(),
+            "height_min": h.min(), "height_max": h.max(), "height_mean": h.mean()}  # fmt: skip
