@@ -5,7 +5,12 @@ every JPEG in every epoch. prepare_faces decodes each image once into uint8 arra
 an epoch then only converts batches of those to float. Both sides deliver the same
 tensors (resize 224, ToTensor) for one epoch of the stand-in's training split, batch 32.
 
-    python benchmarks/bench_faces.py [--per-class 300]
+A second case times one fine-tuning epoch of the pretrained backbone (batch 32, Adam,
+one logit) on the same images: the course-style loop (ImageFolder + DataLoader decoding
+JPEGs with the weights' preset, a contiguous model, ``loss.item()`` every step) against
+the project's (arrays decoded once, channels-last, no per-step host sync).
+
+    python benchmarks/bench_faces.py [--case decode|finetune|all] [--per-class 300]
 
 Prints images per second of each, and the ratio; also the one-time cost of decoding.
 """
@@ -28,11 +33,71 @@ from mlpcnn.standin import build_standin
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=300)
+    parser.add_argument("--case", choices=["decode", "finetune", "all"], default="all")
     args = parser.parse_args()
+    if args.case in ("decode", "all"):
+        decode(args.per_class)
+    if args.case in ("finetune", "all"):
+        finetune(args.per_class)
+
+
+def finetune(per_class: int) -> None:
+    import torch.nn.functional as F
+    from torch import nn
+
+    from mlpcnn.backbones import resolve_backbone
+    from mlpcnn.deepfake import to_unit, train_one_logit
+
+    backbone = resolve_backbone("auto")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        build_standin(root, {"train": args.per_class, "val": 1, "test": 1}, size=128, seed=0)
-        n = 2 * args.per_class
+        build_standin(root, {"train": per_class, "val": 1, "test": 1}, size=128, seed=0)
+        n = 2 * per_class
+
+        torch.manual_seed(0)
+        model = nn.Sequential(backbone.features, nn.Linear(backbone.feature_dim, 1))
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+        course = datasets.ImageFolder(root / "train", transform=backbone.transform)
+        model.train()
+        start = time.perf_counter()
+        for images, labels in DataLoader(course, batch_size=32, shuffle=True):
+            loss = F.binary_cross_entropy_with_logits(model(images).flatten(), labels.float())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss.item()
+        reference = time.perf_counter() - start
+
+        listed = list_images(root)
+        arrays = decode_split(listed, "train", root, backbone.preprocess)
+        fresh = resolve_backbone(backbone.name)
+        torch.manual_seed(0)
+        ours = nn.Sequential(fresh.features, nn.Linear(fresh.feature_dim, 1)).to(
+            memory_format=torch.channels_last
+        )
+        images, labels = torch.from_numpy(arrays.pretrained), torch.from_numpy(arrays.labels)
+        start = time.perf_counter()
+        train_one_logit(
+            ours,
+            images,
+            labels,
+            lambda b: fresh.normalise(to_unit(b)),
+            lr=1e-4,
+            seed=0,
+            progress=False,
+        )
+        project = time.perf_counter() - start
+    print(f"fine-tuning {backbone.name}, one epoch of {n} images, batch 32")
+    print(f"course loop (ImageFolder, contiguous, .item()): {n / reference:6.1f} images/s")
+    print(f"project (decoded arrays, channels-last)        : {n / project:6.1f} images/s")
+    print(f"ratio: {reference / project:.2f}x")
+
+
+def decode(per_class: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        build_standin(root, {"train": per_class, "val": 1, "test": 1}, size=128, seed=0)
+        n = 2 * per_class
 
         course = datasets.ImageFolder(
             root / "train",

@@ -65,6 +65,7 @@ def main() -> None:
             "test_acc_at_best_val_loss": float(history["test_acc"].iloc[best_loss]),
             "best_val_acc": float(history["val_acc"].iloc[best_acc]),
             "best_val_acc_epoch": int(history["epoch"].iloc[best_acc]),
+            "epochs": train.epochs,
             "steps_per_epoch": result.steps_per_epoch,
             "timing": {
                 "train_seconds": float(result.train_seconds.sum()),

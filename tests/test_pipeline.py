@@ -47,6 +47,8 @@ def shrink(params: dict) -> dict:
     )
     params["encoding_sweep"]["train"].update(epochs=2, width=16)
     params["prepare_faces"]["standin"].update(counts={"train": 4, "val": 2, "test": 3}, size=32)
+    params["deepfake"]["train"]["lrs"] = [0.001]
+    params["deepfake"]["strategies"]["finetune_long"].update(epochs=1, lrs=[0.001])
     for setting in params["encoding_sweep"]["settings"].values():
         setting["features"] = 16
     return params
@@ -117,21 +119,23 @@ def test_optimisation_studies(repo: Path) -> None:
 
 
 def test_plots_and_metrics_render(repo: Path) -> None:
+    """Every top-level plots entry of dvc.yaml yields data in `dvc plots show --json`."""
     shown = json.loads(dvc(repo, "plots", "show", "--json").stdout)["data"]
+    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]
+    for entry in declared:
+        name = entry if isinstance(entry, str) else next(iter(entry))
+        rendered = shown.get(name)
+        assert rendered, f"dvc plots show has nothing for {name}"
+        if name.endswith(".png"):
+            assert rendered[0]["type"] == "image"
+        else:
+            assert rendered[0]["type"] == "vega" and rendered[0]["content"]["data"]["values"], name
     for plot in ("mlp_epochs_loss", "mlp_epochs_accuracy"):
-        (rendered,) = shown[plot]
-        assert rendered["type"] == "vega"
-        assert len(rendered["content"]["data"]["values"]) == 3 * 3, plot  # 3 curves x 3 epochs
-    for plot in ("mlp_learning_rate_val_loss", "mlp_batchnorm_val_acc", "mlp_batchnorm_val_loss",
-                 "mlp_batch_size_val_acc", "mlp_batch_size_batch_loss", "mlp_select_depth",
-                 "mlp_select_width", "implicit_encoding_val_acc", "encoding_sweep_val_acc",
-                 "gradient_study_layers", "residual_study_layers"):  # fmt: skip
-        assert shown[plot][0]["content"]["data"]["values"], plot
+        assert len(shown[plot][0]["content"]["data"]["values"]) == 3 * 3, (
+            plot
+        )  # 3 curves x 3 epochs
     grid = shown["mlp_grid_val_acc"][0]["content"]["data"]["values"]
     assert len({row["filename"] for row in grid}) == 7  # the seven cells on one chart
-    for image in ("mlp_epochs/loss", "mlp_learning_rate/val_loss", "mlp_batchnorm/batchnorm",
-                  "mlp_batch_size/val_acc", "mlp_batch_size/batch_loss"):  # fmt: skip
-        assert shown[f"plots/{image}.png"][0]["type"] == "image"
     assert "mlp_epochs.json" in dvc(repo, "metrics", "show").stdout
 
 
@@ -141,12 +145,44 @@ def test_nothing_changed_means_nothing_reruns(repo: Path) -> None:
 
 def test_changing_one_stage_params_reruns_that_stage_only(repo: Path) -> None:
     before = (repo / "metrics/mlp_epochs.json").read_text()
+    report_before = sections((repo / "report/REPORT.md").read_text())
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     out = dvc(repo, "repro").stdout
-    assert "Running stage 'mlp_epochs'" in out
-    assert out.count("Running stage") == 1, out
+    ran = sorted(
+        line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")
+    )
+    assert ran == ["mlp_epochs", "report"], out
+    report_after = sections((repo / "report/REPORT.md").read_text())
+    changed = [title for title in report_before if report_before[title] != report_after[title]]
+    assert "## 6.1 Q2: epochs" in changed
+    assert set(changed) <= {"header", "## 6.1 Q2: epochs"}  # the header: Q2's training time
     assert (repo / "metrics/mlp_epochs.json").read_text() != before
     assert len((repo / "plots/mlp_epochs/history.csv").read_text().splitlines()) == 1 + 2
+
+
+def sections(report: str) -> dict[str, str]:
+    parts, title = {"header": []}, "header"
+    for line in report.splitlines():
+        if line.startswith("## "):
+            title = line
+            parts[title] = []
+        parts[title].append(line)
+    return {title: "\n".join(lines) for title, lines in parts.items()}
+
+
+def test_report_covers_every_section(repo: Path) -> None:
+    report = (repo / "report/REPORT.md").read_text()
+    titles = [t for t in sections(report) if t != "header"]
+    assert titles == ["## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
+                      "## 6.1 Q4: batch size", "## 6.2 Q1-Q4: depth and width",
+                      "## 6.2 Q5-Q6: gradients of a 100-layer network", "## 6.2 Q7: implicit (sine) encoding",
+                      "## 7.1: deepfake baselines", "## 7.2: error analysis"]  # fmt: skip
+    assert "are missing" not in report
+    assert "**standin**: a synthetic stand-in" in report
+    for link in [
+        line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")
+    ]:
+        assert (repo / "report" / link).resolve().is_file(), link
 
 
 def test_grid_and_selection(repo: Path) -> None:
@@ -225,25 +261,55 @@ def test_faces_standin_then_course_folder(repo: Path) -> None:
     assert json.loads((repo / "metrics/prepare_faces.json").read_text())["dataset"] == "standin"
 
 
+def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
+    strategies = yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]["strategies"]
+    for strategy in strategies:
+        metrics = json.loads((repo / f"metrics/deepfake/{strategy}.json").read_text())
+        assert metrics["dataset"] == "standin"
+        assert (metrics["backbone"] is None) == (strategy in ("xgboost", "scratch"))
+        assert all(0 <= r["test_acc"] <= 1 for r in metrics["runs"].values())
+        probs = (repo / f"plots/deepfake/{strategy}/test_probs.csv").read_text().splitlines()
+        assert probs[0].startswith("file,label,") and len(probs) == 1 + 6
+    assert (
+        "reused for every run"
+        in json.loads((repo / "metrics/deepfake/linear_probe.json").read_text())["notes"][
+            "features"
+        ]
+    )
+    assert (
+        "converged"
+        in json.loads((repo / "metrics/deepfake/sklearn_logreg.json").read_text())["notes"]
+    )
+    analysis = json.loads((repo / "metrics/error_analysis.json").read_text())
+    assert analysis["dataset"] == "standin" and set(analysis["table"]) == set(strategies)
+    assert analysis["best"]["test_acc"] >= analysis["worst"]["test_acc"]
+    assert len(analysis["shown_test_indices"]) <= 5
+    assert analysis["fewer_than_five"] == (len(analysis["shown_test_indices"]) < 5)
+    for png in ("test_acc_vs_lr", "best_right_worst_wrong"):
+        assert (repo / f"plots/error_analysis/{png}.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_editing_one_grid_cell_reruns_that_cell_and_the_selection_only(repo: Path) -> None:
     set_params(repo, lambda p: p["mlp_grid"]["cells"]["d2_w16"].update(epochs=1) or p)
     out = dvc(repo, "repro").stdout
     ran = sorted(
         line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")
     )
-    assert ran == ["mlp_grid@d2_w16", "mlp_select"]
+    assert ran == ["mlp_grid@d2_w16", "mlp_select", "report"]
 
 
 def test_same_params_reproduce_the_same_metrics(repo: Path) -> None:
-    """Eager (mlp_epochs) and compiled (mlp_batch_size) training alike."""
-    stages = ("mlp_epochs", "mlp_batch_size")
+    """Eager and compiled training, replicas, encodings and every kind of deepfake model alike
+    (the timing sections aside, which are wall times)."""
+    stages = ("mlp_epochs", "mlp_batch_size", "mlp_grid/d6_w16", "implicit_encoding", "deepfake/xgboost",
+              "deepfake/scratch", "deepfake/sklearn_logreg", "deepfake/finetune")  # fmt: skip
 
     def without_timing() -> dict:
         metrics = {s: json.loads((repo / f"metrics/{s}.json").read_text()) for s in stages}
         return {s: {k: v for k, v in m.items() if k != "timing"} for s, m in metrics.items()}
 
     first = without_timing()
-    dvc(repo, "repro", "--force", *stages)
+    dvc(repo, "repro", "--force", *(s.replace("/", "@") for s in stages))
     assert without_timing() == first
 
 

@@ -296,3 +296,25 @@ def plot_image_grid(
     if title:
         fig.suptitle(title)
     save_figure(fig, path)
+
+
+def plot_lr_sweeps(
+    sweep: pd.DataFrame, single: Mapping[str, float], path: str | Path, *, title: str = ""
+) -> None:
+    """Test accuracy against learning rate (log x), one line per strategy (``sweep``'s
+    columns, indexed by lr); strategies with a single run are dashed horizontal lines."""
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    for strategy in sweep.columns:
+        column = sweep[strategy].dropna()
+        ax.plot(column.index, column.to_numpy(), marker="o", label=strategy)
+    for strategy, accuracy in single.items():
+        ax.axhline(accuracy, linestyle="--", linewidth=1, label=f"{strategy} (one run)")
+    ax.axhline(0.5, color="lightgrey", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    save_figure(fig, path)

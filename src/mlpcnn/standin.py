@@ -2,12 +2,14 @@
 
 Both classes are drawn by one generator of face-like images: a background with the
 1/f amplitude spectrum of natural images, a shaded skin-toned ellipse, eyes and a mouth.
-A *real* image is rendered at full resolution. A *fake* one is rendered at half
-resolution and upsampled the way a generator's transposed convolutions do, leaving a
-period-2 checkerboard trace of random strength, mixed with a clean bilinear upsample so
-that some fakes carry almost none. Both are saved as JPEG (quality 90), which blurs
-the traces further. Pixel statistics, a small CNN and a pretrained CNN can therefore
-reach different accuracies; nothing about the content tells the classes apart.
+Both are rendered at half resolution and brought to full size, so sharpness does not
+tell them apart. A *real* image is upsampled smoothly (bilinear, as a camera pipeline
+or a resize would). A *fake* one is upsampled the way a generator's transposed
+convolutions do: a mix of nearest-neighbour blocks and a period-2 checkerboard, both of
+random strength, so that some fakes carry almost no trace. Both are saved as JPEG
+(quality 90), which blurs the traces further. Nothing about the content tells the
+classes apart; pixel statistics, a small CNN and a pretrained CNN reach different
+accuracies.
 """
 
 from __future__ import annotations
@@ -57,12 +59,11 @@ def face(rng: np.random.Generator, size: int) -> np.ndarray:
 def generator_upsample(rng: np.random.Generator, small: np.ndarray) -> np.ndarray:
     """2x upsampling with a transposed-convolution checkerboard of random strength."""
     nearest = small.repeat(2, axis=0).repeat(2, axis=1)
-    pil = Image.fromarray((small * 255).round().astype(np.uint8))
     size = small.shape[0] * 2
-    bilinear = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR)) / 255.0
+    bilinear = smooth_upsample(small)
     checker = np.indices((size, size)).sum(axis=0) % 2 * 2.0 - 1  # +-1, period 2
-    strength = rng.uniform(0.0, 0.06)
-    mix = rng.uniform(0.2, 1.0)
+    strength = rng.uniform(0.0, 0.03)
+    mix = rng.uniform(0.0, 0.6)
     image = (
         mix * nearest
         + (1 - mix) * bilinear
@@ -71,8 +72,16 @@ def generator_upsample(rng: np.random.Generator, small: np.ndarray) -> np.ndarra
     return np.clip(image, 0, 1)
 
 
+def smooth_upsample(small: np.ndarray) -> np.ndarray:
+    """2x bilinear upsampling, the real images' path."""
+    pil = Image.fromarray((small * 255).round().astype(np.uint8))
+    size = small.shape[0] * 2
+    return np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR)) / 255.0
+
+
 def standin_image(rng: np.random.Generator, size: int, fake: bool) -> Image.Image:
-    array = generator_upsample(rng, face(rng, size // 2)) if fake else face(rng, size)
+    small = face(rng, size // 2)
+    array = generator_upsample(rng, small) if fake else smooth_upsample(small)
     return Image.fromarray((array * 255).round().astype(np.uint8))
 
 
