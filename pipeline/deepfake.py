@@ -10,12 +10,10 @@ several epochs, cosine schedule, flips and crops).
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import torch
-from stage import METRICS, PLOTS, PREPARED, ParamError, load_params, naming, run
+from stage import METRICS, PLOTS, PREPARED, ParamError, foreach_item, naming, run
 from torch import nn
 
 from mlpcnn.backbones import resolve_backbone
@@ -36,15 +34,11 @@ PRETRAINED = ("linear_probe", "sklearn_logreg", "finetune", "finetune_long")
 
 
 def main() -> None:
-    strategy = sys.argv[1]
+    strategy, key, params = foreach_item(KEY, "strategies")
     if strategy not in STRATEGIES:
-        raise ParamError(
-            f"usage: deepfake.py <strategy>, one of {', '.join(STRATEGIES)}; got {strategy!r}"
-        )
-    section = load_params(KEY)
-    params = {**section["train"], **(section["strategies"][strategy] or {})}
-    seed = section["seed"]
-    with naming(f"{KEY}.strategies.{strategy}"):
+        raise ParamError(f"params.yaml: {key}: unknown strategy (known: {', '.join(STRATEGIES)})")
+    seed = params["seed"]
+    with naming(key):
         lrs = params.get("lrs") or [None]
         if any(lr is not None and not (isinstance(lr, int | float) and lr > 0) for lr in lrs):
             raise ValueError(f"lrs: expected positive learning rates, got {lrs!r}")

@@ -9,16 +9,13 @@ cycles per degree, and may override any of the shared training params.
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 from stage import (
     METRICS,
     PLOTS,
-    ParamError,
     device_from,
     environment,
-    load_params,
+    foreach_item,
     load_prepared_cities,
     mlp_config,
     naming,
@@ -36,12 +33,7 @@ KEY = "encoding_sweep"
 
 
 def main() -> None:
-    name = sys.argv[1]
-    section = load_params(KEY)
-    if name not in section["settings"]:
-        raise ParamError(f"params.yaml: {KEY}.settings has no setting '{name}'")
-    key = f"{KEY}.settings.{name}"
-    params = {**section["train"], **section["settings"][name], "device": section["device"]}
+    name, key, params = foreach_item(KEY, "settings")
     device = device_from(params)
     data = load_prepared_cities(device)
     with naming(key):

@@ -5,17 +5,14 @@ python pipeline/mlp_grid.py d6_w16
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 from stage import (
     METRICS,
     MODELS,
     PLOTS,
-    ParamError,
     device_from,
     environment,
-    load_params,
+    foreach_item,
     load_prepared_cities,
     mlp_config,
     naming,
@@ -33,14 +30,7 @@ KEY = "mlp_grid"
 
 
 def main() -> None:
-    cell = sys.argv[1]
-    section = load_params(KEY)
-    if cell not in section["cells"]:
-        raise ParamError(
-            f"params.yaml: {KEY}.cells has no cell '{cell}' (has: {', '.join(section['cells'])})"
-        )
-    params = {**section["train"], **section["cells"][cell], "device": section["device"]}
-    key = f"{KEY}.cells.{cell}"
+    cell, key, params = foreach_item(KEY, "cells")
     seeds = params["seeds"]
     if not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds):
         with naming(f"{KEY}.train"):

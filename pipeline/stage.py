@@ -50,6 +50,24 @@ def load_params(section: str) -> dict[str, Any]:
     }
 
 
+def foreach_item(section: str, items: str) -> tuple[str, str, dict[str, Any]]:
+    """For a ``foreach`` stage run as ``script.py <name>``: the item's name, its key in
+    params.yaml, and its params laid over the section's shared ``train`` params."""
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    params = load_params(section)
+    if name not in params[items]:
+        raise ParamError(
+            f"{PARAMS}: {section}.{items} has no '{name}' (has: {', '.join(params[items])})"
+        )
+    merged = {
+        "seed": params["seed"],
+        "device": params["device"],
+        **params["train"],
+        **(params[items][name] or {}),
+    }
+    return name, f"{section}.{items}.{name}", merged
+
+
 @contextmanager
 def naming(key: str) -> Iterator[None]:
     """Re-raise a ValueError from the library as a ParamError naming ``key`` in params.yaml.
