@@ -62,7 +62,8 @@ def main() -> None:
     worst_p = probs[worst_run["strategy"]][worst_run["run"]].to_numpy()
     shown = first_disagreements(labels, best_p, worst_p, SHOWN)
     with np.load(PREPARED / "faces.npz") as arrays:
-        images = [arrays["test_scratch"][i] for i in shown]
+        test_images = arrays["test_scratch"]  # one read of the member, not one per image
+    images = [test_images[i] for i in shown]
     names = ("real", "fake")
     titles = [
         f"true: {names[labels[i]]}\nbest p(fake) {best_p[i]:.2f}\nworst p(fake) {worst_p[i]:.2f}"

@@ -55,7 +55,7 @@ def main() -> None:
     table.insert(1, "width", [shapes[c]["width"] for c in table.index])
 
     with np.load(PREPARED_CITIES) as arrays:
-        data = {name: arrays[name] for name in arrays.files}
+        data = {name: arrays[name] for name in ("x_test", "y_test", "n_classes")}
     nearest = json.loads((METRICS / "prepare_cities.json").read_text())["nearest_neighbour"]
     knn = {split: nearest[f"{split}_acc"] for split in ("val", "test")}
 

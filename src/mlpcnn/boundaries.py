@@ -103,6 +103,4 @@ def plot_boundary_panels(
         plot_decision_boundaries(
             ax, predict, points, labels, n_classes, resolution=resolution, title=name
         )
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+    save_figure(fig, path, title)

@@ -14,11 +14,22 @@ import pandas as pd
 
 from mlpcnn.io import atomic_output
 
+
+def _label_axes(ax: plt.Axes, xlabel: str, ylabel: str, **legend: object) -> None:
+    """Axis labels, a light grid and the legend: how every chart here ends."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(**legend)
+
+
 SPLIT_COLOURS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 
 
-def save_figure(fig: plt.Figure, path: str | Path) -> None:
-    """Write ``fig`` as a PNG atomically and close it."""
+def save_figure(fig: plt.Figure, path: str | Path, title: str = "") -> None:
+    """Give ``fig`` its title (if any), write it as a PNG atomically and close it."""
+    if title:
+        fig.suptitle(title)
     with atomic_output(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -49,15 +60,10 @@ def plot_curves(
                 label=split if split in SPLIT_COLOURS else column,
                 color=SPLIT_COLOURS.get(split),
             )
-        ax.set_xlabel(x)
-        ax.set_ylabel(ylabel)
         if ylabel in logy:
             ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+        _label_axes(ax, x, ylabel)
+    save_figure(fig, path, title)
 
 
 def plot_runs(
@@ -98,17 +104,12 @@ def plot_runs(
         if ylabel in references:
             value, label = references[ylabel]
             ax.axhline(value, color="grey", linestyle="--", linewidth=1, label=label)
-        ax.set_xlabel(x)
-        ax.set_ylabel(ylabel)
         if logx:
             ax.set_xscale("log")
         if ylabel in logy:
             ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+        _label_axes(ax, x, ylabel, fontsize="small")
+    save_figure(fig, path, title)
 
 
 def plot_mean_curves(
@@ -137,13 +138,8 @@ def plot_mean_curves(
                     frame[x], mean - std, mean + std, color=colour, alpha=0.2, linewidth=0
                 )
             ax.set_title(name, fontsize="medium")
-            ax.set_xlabel(x)
-            ax.set_ylabel(ylabel)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize="small")
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+            _label_axes(ax, x, ylabel, fontsize="small")
+    save_figure(fig, path, title)
 
 
 def plot_accuracy_sweeps(
@@ -170,13 +166,8 @@ def plot_accuracy_sweeps(
         ax.set_xscale("log", base=2)
         ax.set_xticks(table[x], [str(v) for v in table[x]])
         ax.set_title(name, fontsize="medium")
-        ax.set_xlabel(x)
-        ax.set_ylabel("accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+        _label_axes(ax, x, "accuracy", fontsize="small")
+    save_figure(fig, path, title)
 
 
 def plot_gradient_magnitudes(
@@ -208,14 +199,11 @@ def plot_gradient_magnitudes(
                         color=line.get_color())  # fmt: skip
         ax.axhline(floor, color="grey", linestyle=":", linewidth=1, label=f"0 (drawn at {floor:g})")
         ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("mean squared L2 norm of the weight gradient")
         ax.set_title(name, fontsize="medium")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", ncol=2)
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+        _label_axes(
+            ax, "epoch", "mean squared L2 norm of the weight gradient", fontsize="small", ncol=2
+        )
+    save_figure(fig, path, title)
 
 
 def plot_gradient_heatmaps(
@@ -236,9 +224,7 @@ def plot_gradient_heatmaps(
         ax.set_ylabel("hidden layer")
         ax.set_title(name, fontsize="medium")
     fig.colorbar(image, ax=axes[0].tolist(), label="mean squared L2 norm of the weight gradient")
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+    save_figure(fig, path, title)
 
 
 def plot_frequency_sweep(
@@ -265,10 +251,9 @@ def plot_frequency_sweep(
     ticks = sorted({*table["max_frequency"].astype(float), course[0]})
     ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
     ax.minorticks_off()
-    ax.set_xlabel("highest frequency (cycles per degree)")
-    ax.set_ylabel("validation accuracy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    _label_axes(
+        ax, "highest frequency (cycles per degree)", "validation accuracy", fontsize="small"
+    )
     if title:
         ax.set_title(title, fontsize="medium")
     save_figure(fig, path)
@@ -293,9 +278,7 @@ def plot_image_grid(
         ax.imshow(image.transpose(1, 2, 0))
         if titles:
             ax.set_title(titles[i], fontsize="small")
-    if title:
-        fig.suptitle(title)
-    save_figure(fig, path)
+    save_figure(fig, path, title)
 
 
 def plot_lr_sweeps(
@@ -311,10 +294,7 @@ def plot_lr_sweeps(
         ax.axhline(accuracy, linestyle="--", linewidth=1, label=f"{strategy} (one run)")
     ax.axhline(0.5, color="lightgrey", linewidth=1)
     ax.set_xscale("log")
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("test accuracy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    _label_axes(ax, "learning rate", "test accuracy", fontsize="small")
     if title:
         ax.set_title(title, fontsize="medium")
     save_figure(fig, path)
