@@ -26,8 +26,8 @@ import torch
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-from mlpcnn.faces import decode_split, list_images
-from mlpcnn.standin import build_standin
+from mlpcnn.faces.data import decode_split, list_images
+from mlpcnn.faces.standin import build_standin
 
 
 def main() -> None:
@@ -45,8 +45,8 @@ def finetune(per_class: int) -> None:
     import torch.nn.functional as F
     from torch import nn
 
-    from mlpcnn.backbones import resolve_backbone
-    from mlpcnn.deepfake import to_unit, train_one_logit
+    from mlpcnn.faces.backbones import resolve_backbone
+    from mlpcnn.faces.baselines import to_unit, train_one_logit
 
     backbone = resolve_backbone("auto")
     with tempfile.TemporaryDirectory() as tmp:

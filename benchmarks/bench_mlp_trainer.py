@@ -41,11 +41,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlpcnn.cities import load_cities
-from mlpcnn.gradients import GradientRecorder
-from mlpcnn.mlp import MLPConfig
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import TrainConfig, train_replicas
+from mlpcnn.cities.data import load_cities
+from mlpcnn.cities.gradients import GradientRecorder
+from mlpcnn.cities.mlp import MLPConfig
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.training import TrainConfig, train_replicas
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "cities"
 SEEDS = [0, 1, 2, 3]

@@ -13,11 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from stage import METRICS, PLOTS, PREPARED, ParamError, foreach_item, naming, run
+from stage_faces import require_face_arrays, run_faces
+from stage_shared import PLOTS, ParamError, foreach_item, naming, write_results
 from torch import nn
 
-from mlpcnn.backbones import resolve_backbone
-from mlpcnn.deepfake import (
+from mlpcnn.common.io import write_csv
+from mlpcnn.common.params import InvalidParam, check_distinct, number_label
+from mlpcnn.faces.backbones import resolve_backbone
+from mlpcnn.faces.baselines import (
     RunResult,
     frozen_features,
     logistic_regression,
@@ -25,25 +28,28 @@ from mlpcnn.deepfake import (
     to_unit,
     xgboost_run,
 )
-from mlpcnn.io import write_csv, write_json
 
 KEY = "deepfake"
 STRATEGIES = ("xgboost", "scratch", "linear_probe", "sklearn_logreg", "finetune", "finetune_long")
 AUGMENT = "random horizontal flip, random 200-pixel crop resized back to 224 (per batch)"
 PRETRAINED = ("linear_probe", "sklearn_logreg", "finetune", "finetune_long")
+KEYS = ("lrs", "epochs", "batch_size", "schedule", "augment", "max_iter")
 
 
 def main() -> None:
-    strategy, key, params = foreach_item(KEY, "strategies")
+    strategy, key, params = foreach_item(KEY, "strategies", KEYS, section_keys=("seed",))
     if strategy not in STRATEGIES:
         raise ParamError(f"params.yaml: {key}: unknown strategy (known: {', '.join(STRATEGIES)})")
     seed = params["seed"]
     with naming(key):
         lrs = params.get("lrs") or [None]
-        if any(lr is not None and not (isinstance(lr, int | float) and lr > 0) for lr in lrs):
-            raise ValueError(f"lrs: expected positive learning rates, got {lrs!r}")
+        if not isinstance(lrs, list) or any(
+            lr is not None and not (isinstance(lr, int | float) and lr > 0) for lr in lrs
+        ):
+            raise InvalidParam(f"lrs: expected positive learning rates, got {lrs!r}")
+        check_distinct(lrs, "lrs")
 
-    with np.load(PREPARED / "faces.npz") as arrays:
+    with np.load(require_face_arrays()) as arrays:
         kind, backbone_name = str(arrays["kind"]), str(arrays["backbone"])
         labels = {s: arrays[f"{s}_labels"] for s in ("train", "val", "test")}
         files = arrays["test_files"]
@@ -71,8 +77,9 @@ def main() -> None:
     steps = max((len(v) for v in losses.values()), default=0)
     write_csv(out / "batch_loss.csv", pd.DataFrame({"batch": np.arange(1, steps + 1)} | losses))
     best = max(runs, key=lambda name: (runs[name].val_acc, runs[name].test_acc))
-    write_json(
-        METRICS / KEY / f"{strategy}.json",
+    write_results(
+        f"{KEY}/{strategy}",
+        {"best_test_acc": runs[best].test_acc},
         {
             "strategy": strategy,
             "dataset": kind,
@@ -182,7 +189,7 @@ def flips_and_crops(batch: torch.Tensor) -> torch.Tensor:
 
 
 def label(lr: float | None) -> str:
-    return "default" if lr is None else f"lr {lr:.0e}"
+    return "default" if lr is None else f"lr {number_label(lr)}"
 
 
 def lr_of(name: str) -> float | None:
@@ -190,4 +197,4 @@ def lr_of(name: str) -> float | None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_faces(main)

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
-import json
+import math
 
 import pandas as pd
-from stage import METRICS, PLOTS, load_params, run
+from stage_cities import run_cities
+from stage_shared import PLOTS, load_params, read_params, read_summary, write_results
 
-from mlpcnn.encodings import COURSE_FREQUENCIES
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.plots import plot_frequency_sweep
+from mlpcnn.cities.figures import plot_frequency_sweep
+from mlpcnn.common.figures import series_table
+from mlpcnn.common.io import write_csv
 
 KEY = "encoding_summary"
 SWEEP = "encoding_sweep"
 
 
 def main() -> None:
-    params = load_params(KEY)
-    settings = list(load_params(SWEEP)["settings"])
+    params = load_params(KEY, ("goal_setting",))
+    settings = list(read_params()[SWEEP]["settings"])
     goal = params["goal_setting"]
-    runs = {n: json.loads((METRICS / SWEEP / f"{n}.json").read_text()) for n in settings}
+    runs = {n: read_summary(f"{SWEEP}/{n}") for n in settings}
     table = pd.DataFrame.from_dict(runs, orient="index")[
         ["kind", "features", "max_frequency", "val_acc_mean", "val_acc_std", "test_acc_mean",
          "test_acc_std", "train_acc_mean", "seeds"]
     ].rename_axis("setting")  # fmt: skip
     table["seeds"] = table["seeds"].map(len)
     write_csv(PLOTS / KEY / "sweep.csv", table.reset_index())
+    curves = {n: pd.read_csv(PLOTS / SWEEP / n / "curves.csv") for n in settings}
+    write_csv(PLOTS / KEY / "val_acc_curves.csv", series_table(curves, "epoch", ["val_acc_mean"]))
 
-    nearest = json.loads((METRICS / "prepare_cities.json").read_text())["nearest_neighbour"]
-    course = json.loads((METRICS / "implicit_encoding.json").read_text())["sine"]
-    course_frequency = max(COURSE_FREQUENCIES) / (2 * 3.141592653589793)  # rad/deg -> cycles/deg
+    nearest = read_summary("prepare_cities")["nearest_neighbour"]
+    implicit = read_summary("implicit_encoding")
+    course = implicit["sine"]
+    course_frequency = max(implicit["frequencies"]) / (2 * math.pi)  # rad/deg -> cycles/deg
     plot_frequency_sweep(
         table,
         PLOTS / KEY / "sweep.png",
@@ -44,8 +48,9 @@ def main() -> None:
         )
         for name, row in table.iterrows()
     }
-    write_json(
-        METRICS / f"{KEY}.json",
+    write_results(
+        KEY,
+        {"best_val_acc": float(table.loc[best, "val_acc_mean"])},
         {
             "nearest_neighbour": nearest,
             "course_sine_val_acc": course["val_acc_mean"],
@@ -61,4 +66,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

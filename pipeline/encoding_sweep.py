@@ -10,37 +10,36 @@ cycles per degree, and may override any of the shared training params.
 from __future__ import annotations
 
 import pandas as pd
-from stage import (
-    METRICS,
-    PLOTS,
-    device_from,
-    environment,
-    foreach_item,
+from stage_cities import (
+    MODEL_KEYS,
+    TRAIN_KEYS,
     load_prepared_cities,
     mlp_config,
-    naming,
-    run,
+    run_cities,
+    seeds_of,
     train_config,
 )
+from stage_shared import PLOTS, device_from, environment, foreach_item, naming, write_results
 
-from mlpcnn.encodings import fourier_encoding, fourier_matrix
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.selection import mean_curves, summarise_cells
-from mlpcnn.training import train_replicas
+from mlpcnn.cities.encodings import fourier_encoding, fourier_matrix
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.selection import mean_curves, summarise_cells
+from mlpcnn.cities.training import train_replicas
+from mlpcnn.common.io import write_csv
 
 KEY = "encoding_sweep"
+KEYS = (*MODEL_KEYS, *TRAIN_KEYS, "seeds", "encoding_seed", "kind", "features", "max_frequency")
 
 
 def main() -> None:
-    name, key, params = foreach_item(KEY, "settings")
+    name, key, params = foreach_item(KEY, "settings", KEYS)
     device = device_from(params)
     data = load_prepared_cities(device)
     with naming(key):
         matrix = fourier_matrix(params["kind"], params["features"], params["max_frequency"],
                                 seed=params["encoding_seed"]).to(device)  # fmt: skip
     splits = {split: (fourier_encoding(x, matrix), y) for split, (x, y) in data.splits.items()}
-    seeds = params["seeds"]
+    seeds = seeds_of(key, params)
     config = mlp_config(key, params, data.n_classes, in_features=splits["train"][0].shape[1])
     train = train_config(key, params, len(data.train[1]), config.batchnorm)
 
@@ -50,8 +49,9 @@ def main() -> None:
     history = pd.concat([result.frame(r).assign(seed=s) for r, s in enumerate(seeds)])
     write_csv(PLOTS / KEY / name / "curves.csv", mean_curves(history))
     summary = summarise_cells({name: history}).loc[name]
-    write_json(
-        METRICS / KEY / f"{name}.json",
+    write_results(
+        f"{KEY}/{name}",
+        {"val_acc_mean": float(summary["val_acc_mean"])},
         {
             "kind": params["kind"],
             "features": int(matrix.shape[1] * 2),
@@ -71,4 +71,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

@@ -9,15 +9,14 @@ and the worst gets wrong.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
-from stage import METRICS, PLOTS, PREPARED, load_params, run
+from stage_faces import require_face_arrays, run_faces
+from stage_shared import PLOTS, read_params, read_summary, write_results
 
-from mlpcnn.deepfake import first_disagreements
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.plots import plot_image_grid, plot_lr_sweeps
+from mlpcnn.common.io import write_csv
+from mlpcnn.faces.baselines import first_disagreements
+from mlpcnn.faces.figures import plot_image_grid, plot_lr_sweeps
 
 KEY = "error_analysis"
 BEYOND = ("finetune_long",)  # beyond the course: reported, but not one of the one-epoch baselines
@@ -25,8 +24,8 @@ SHOWN = 5
 
 
 def main() -> None:
-    strategies = list(load_params("deepfake")["strategies"])
-    metrics = {s: json.loads((METRICS / "deepfake" / f"{s}.json").read_text()) for s in strategies}
+    strategies = list(read_params()["deepfake"]["strategies"])
+    metrics = {s: read_summary(f"deepfake/{s}") for s in strategies}
     probs = {s: pd.read_csv(PLOTS / "deepfake" / s / "test_probs.csv") for s in strategies}
     kind = {m["dataset"] for m in metrics.values()}.pop()
     backbone = next((m["backbone"] for m in metrics.values() if m["backbone"]), None)
@@ -42,7 +41,8 @@ def main() -> None:
     sweep = runs.dropna(subset=["lr"]).pivot_table(
         index="lr", columns="strategy", values="test_acc"
     )
-    write_csv(PLOTS / KEY / "test_acc_vs_lr.csv", sweep.reset_index())
+    swept = runs.dropna(subset=["lr"]).rename(columns={"strategy": "series"})
+    write_csv(PLOTS / KEY / "test_acc_vs_lr.csv", swept[["series", "lr", "test_acc", "val_acc"]])
     single = runs[runs["lr"].isna()].set_index("strategy")["test_acc"].to_dict()
     heading = f"7.1: test accuracy against learning rate ({kind} data, backbone {backbone})"
     plot_lr_sweeps(sweep, single, PLOTS / KEY / "test_acc_vs_lr.png", title=heading)
@@ -61,7 +61,7 @@ def main() -> None:
     best_p = probs[best_run["strategy"]][best_run["run"]].to_numpy()
     worst_p = probs[worst_run["strategy"]][worst_run["run"]].to_numpy()
     shown = first_disagreements(labels, best_p, worst_p, SHOWN)
-    with np.load(PREPARED / "faces.npz") as arrays:
+    with np.load(require_face_arrays()) as arrays:
         test_images = arrays["test_scratch"]  # one read of the member, not one per image
     images = [test_images[i] for i in shown]
     names = ("real", "fake")
@@ -79,8 +79,9 @@ def main() -> None:
         f"worst {run_name(worst_run)} wrong{note}",
     )
 
-    write_json(
-        METRICS / f"{KEY}.json",
+    write_results(
+        KEY,
+        {"best_strategy": one_epoch[0]},
         {
             "dataset": kind,
             "backbone": backbone,
@@ -111,4 +112,4 @@ def _run(row: pd.Series) -> dict:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_faces(main)

@@ -6,47 +6,59 @@ input differs: (long, lat), or sin(a long) for a in 0.1..1.0 then sin(a lat) lik
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
-from stage import (
-    METRICS,
+from stage_cities import (
+    MODEL_KEYS,
+    TRAIN_KEYS,
+    load_prepared_cities,
+    mlp_config,
+    run_cities,
+    seeds_of,
+    train_config,
+)
+from stage_shared import (
     PLOTS,
     device_from,
     environment,
     load_params,
-    load_prepared_cities,
-    mlp_config,
     naming,
-    run,
-    train_config,
+    read_summary,
+    write_results,
 )
 
-from mlpcnn.boundaries import plot_boundary_panels
-from mlpcnn.encodings import sine_encoding
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.plots import plot_mean_curves
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.selection import (
+from mlpcnn.cities.boundaries import plot_boundary_panels
+from mlpcnn.cities.encodings import sine_encoding
+from mlpcnn.cities.figures import plot_mean_curves
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.selection import (
     mean_curves,
     representative_seed,
     significantly_different,
     summarise_cells,
 )
-from mlpcnn.training import train_replicas
+from mlpcnn.cities.training import train_replicas
+from mlpcnn.common.figures import series_table
+from mlpcnn.common.io import write_csv
+from mlpcnn.common.params import InvalidParam
 
 KEY = "implicit_encoding"
 OUT = PLOTS / KEY
 
 
 def main() -> None:
-    params = load_params(KEY)
+    params = load_params(
+        KEY, (*MODEL_KEYS, *TRAIN_KEYS, "frequencies", "seeds", "boundary_resolution")
+    )
     device = device_from(params)
     data = load_prepared_cities(device)
-    seeds, frequencies = params["seeds"], params["frequencies"]
+    seeds, frequencies = seeds_of(KEY, params), params["frequencies"]
     with naming(KEY):
-        if not frequencies or any(not isinstance(a, int | float) for a in frequencies):
-            raise ValueError(
+        if (
+            not isinstance(frequencies, list)
+            or not frequencies
+            or any(not isinstance(a, int | float) for a in frequencies)
+        ):
+            raise InvalidParam(
                 f"frequencies: expected a non-empty list of numbers, got {frequencies!r}"
             )
     encodings = {
@@ -68,8 +80,7 @@ def main() -> None:
     table = summarise_cells(histories)
     write_csv(OUT / "accuracy.csv", table.rename_axis("encoding").reset_index())
     curves = {name: mean_curves(h) for name, h in histories.items()}
-    for name, frame in curves.items():
-        write_csv(OUT / f"curves_{name}.csv", frame)
+    write_csv(OUT / "curves.csv", series_table(curves, "epoch", ["val_acc_mean", "test_acc_mean"]))
     plot_mean_curves(
         {f"{n} input ({models[n].config.in_features} features)": c for n, c in curves.items()},
         {"cross-entropy loss": ["train_loss", "val_loss", "test_loss"],
@@ -90,13 +101,17 @@ def main() -> None:
                          title="6.2 Q7: decision boundaries over the test points",
                          resolution=params["boundary_resolution"])  # fmt: skip
 
-    nearest = json.loads((METRICS / "prepare_cities.json").read_text())["nearest_neighbour"]
-    write_json(
-        METRICS / f"{KEY}.json",
+    nearest = read_summary("prepare_cities")["nearest_neighbour"]
+    write_results(
+        KEY,
+        {f"{name}_val_acc_mean": float(table.loc[name, "val_acc_mean"]) for name in encodings},
         {
             "encoding": "sin(a * long) for a in frequencies, then sin(a * lat) likewise",
             "frequencies": frequencies,
             "seeds": seeds,
+            "epochs": params["epochs"],
+            "depth": params["depth"],
+            "width": params["width"],
             **{
                 name: {k: float(v) for k, v in table.loc[name].items() if k != "seeds"}
                 for name in encodings
@@ -115,4 +130,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

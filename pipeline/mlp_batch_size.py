@@ -9,40 +9,53 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from stage import (
-    METRICS,
+from stage_cities import (
+    MODEL_KEYS,
+    TRAIN_KEYS,
+    load_prepared_cities,
+    mlp_config,
+    run_cities,
+    train_config,
+)
+from stage_shared import (
     PLOTS,
     PREPARED,
     device_from,
     environment,
     load_params,
-    load_prepared_cities,
-    mlp_config,
     naming,
-    run,
-    train_config,
+    write_results,
 )
 
-from mlpcnn.io import atomic_output, write_csv, write_json
-from mlpcnn.plots import plot_runs
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import train_replicas
+from mlpcnn.cities.figures import plot_runs
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.training import train_replicas
+from mlpcnn.common.figures import series_table
+from mlpcnn.common.io import atomic_output, write_csv
+from mlpcnn.common.params import InvalidParam, check_distinct, check_keys
 
 KEY = "mlp_batch_size"
 OUT = PLOTS / KEY
 FULL_BATCH_LOSS = PREPARED / f"{KEY}_batch_loss.npz"
+RUN_KEYS = ("batch_size", "epochs")
+KEYS = (
+    MODEL_KEYS + tuple(k for k in TRAIN_KEYS if k not in RUN_KEYS) + ("runs", "batch_loss_points")
+)
 TIMING = ("seconds_per_epoch", "first_epoch_seconds")
 
 
 def main() -> None:
-    params = load_params(KEY)
+    params = load_params(KEY, KEYS)
     device = device_from(params)
     data = load_prepared_cities(device)
     seed, points = params["seed"], params["batch_loss_points"]
     runs = params["runs"]
-    if not isinstance(runs, list) or not runs:
-        with naming(KEY):
-            raise ValueError(f"runs: expected a list of {{batch_size, epochs}}, got {runs!r}")
+    with naming(KEY):
+        if not isinstance(runs, list) or not runs:
+            raise InvalidParam(f"runs: expected a list of {{batch_size, epochs}}, got {runs!r}")
+        for i, spec in enumerate(runs):
+            check_keys(spec, RUN_KEYS, f"runs[{i}]")
+        check_distinct([spec.get("batch_size") for spec in runs], "runs[].batch_size")
     config = mlp_config(KEY, params, data.n_classes)
     n_train = len(data.train[1])
     # Every run's params are checked before any training starts.
@@ -79,12 +92,8 @@ def main() -> None:
     with atomic_output(FULL_BATCH_LOSS) as tmp:
         np.savez(tmp, **{name.replace(" ", "_"): losses for name, losses in full_losses.items()})
     sampled = {name: block_means(losses, points) for name, losses in full_losses.items()}
-    write_csv(OUT / "batch_loss.csv", wide(sampled))
-    longest = max(frames.values(), key=len)["epoch"]
-    write_csv(
-        OUT / "val_acc.csv",
-        pd.DataFrame({"epoch": longest} | {n: f["val_acc"] for n, f in frames.items()}),
-    )
+    write_csv(OUT / "batch_loss.csv", series_table(sampled, "batch", ["loss"]))
+    write_csv(OUT / "val_acc.csv", series_table(frames, "epoch", ["val_acc"]))
     write_csv(
         OUT / "history.csv",
         pd.concat(
@@ -111,8 +120,13 @@ def main() -> None:
         title=f"6.1 Q4: training loss per batch {title}",
     )
 
-    write_json(
-        METRICS / f"{KEY}.json",
+    write_results(
+        KEY,
+        {
+            "final_test_acc": {
+                name.replace(" ", "_"): s["final_test_acc"] for name, s in summaries.items()
+            }
+        },
         {
             "runs": {
                 name: {k: v for k, v in s.items() if k not in TIMING}
@@ -121,6 +135,7 @@ def main() -> None:
             # With compile: true the first epoch includes the step's one-time compilation.
             "timing": {name: {k: s[k] for k in TIMING} for name, s in summaries.items()},
             "compiled_step": bool(trains[0].compile),
+            "batchnorm": config.batchnorm,
             **environment(device),
         },
     )
@@ -137,14 +152,5 @@ def block_means(losses: np.ndarray, points: int) -> pd.DataFrame:
     return pd.DataFrame({"batch": np.arange(1, len(means) + 1) * window, "loss": means})
 
 
-def wide(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One ``batch`` column and one loss column per run (empty where a run has no point)."""
-    merged = None
-    for name, frame in series.items():
-        frame = frame.rename(columns={"loss": name})
-        merged = frame if merged is None else merged.merge(frame, on="batch", how="outer")
-    return merged.sort_values("batch")
-
-
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

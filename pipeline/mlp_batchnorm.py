@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from stage import (
-    METRICS,
-    PLOTS,
-    device_from,
-    environment,
-    load_params,
-    load_prepared_cities,
-    mlp_config,
-    run,
-    train_config,
-)
+from stage_cities import TRAIN_KEYS, load_prepared_cities, mlp_config, run_cities, train_config
+from stage_shared import PLOTS, device_from, environment, load_params, write_results
 
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.plots import plot_runs
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import train_replicas
+from mlpcnn.cities.figures import plot_runs
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.training import train_replicas
+from mlpcnn.common.figures import series_table
+from mlpcnn.common.io import write_csv
 
 KEY = "mlp_batchnorm"
 OUT = PLOTS / KEY
+KEYS = ("depth", "width", *TRAIN_KEYS, "accuracy_threshold")
 RUNS = {"with batch norm": True, "without batch norm": False}
 
 
 def main() -> None:
-    params = load_params(KEY)
+    params = load_params(KEY, KEYS)
     device = device_from(params)
     data = load_prepared_cities(device)
     seed, threshold = params["seed"], params["accuracy_threshold"]
@@ -45,13 +38,7 @@ def main() -> None:
     write_csv(
         OUT / "history.csv", pd.concat([f.assign(batchnorm=RUNS[n]) for n, f in runs.items()])
     )
-    for column in ("val_acc", "val_loss"):
-        write_csv(
-            OUT / f"{column}.csv",
-            pd.DataFrame(
-                {"epoch": runs[next(iter(runs))]["epoch"]} | {n: f[column] for n, f in runs.items()}
-            ),
-        )
+    write_csv(OUT / "curves.csv", series_table(runs, "epoch", ["val_acc", "val_loss"]))
     plot_runs(
         runs,
         {"validation accuracy": "val_acc", "validation loss": "val_loss"},
@@ -61,22 +48,29 @@ def main() -> None:
         logy=["validation loss"],
     )
 
-    write_json(
-        METRICS / f"{KEY}.json",
+    summary = {
+        name: {
+            "batchnorm": RUNS[name],
+            "epochs_to_threshold": epochs_to(frame, threshold),
+            **{
+                f"final_{k}": float(frame[k].iloc[-1])
+                for k in ("train_acc", "val_acc", "test_acc", "val_loss")
+            },
+            "best_val_acc": float(frame["val_acc"].max()),
+        }
+        for name, frame in runs.items()
+    }
+    write_results(
+        KEY,
+        {
+            "final_val_acc": {
+                name.replace(" ", "_"): run["final_val_acc"] for name, run in summary.items()
+            }
+        },
         {
             "accuracy_threshold": threshold,
-            "runs": {
-                name: {
-                    "batchnorm": RUNS[name],
-                    "epochs_to_threshold": epochs_to(frame, threshold),
-                    **{
-                        f"final_{k}": float(frame[k].iloc[-1])
-                        for k in ("train_acc", "val_acc", "test_acc", "val_loss")
-                    },
-                    "best_val_acc": float(frame["val_acc"].max()),
-                }
-                for name, frame in runs.items()
-            },
+            "epochs": train.epochs,
+            "runs": summary,
             "timing": {"train_seconds": seconds},
             **environment(device),
         },
@@ -90,4 +84,4 @@ def epochs_to(frame: pd.DataFrame, threshold: float) -> int | None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

@@ -4,35 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from stage import (
-    METRICS,
-    MODELS,
-    PLOTS,
-    device_from,
-    environment,
-    load_params,
+from stage_cities import (
+    MODEL_KEYS,
+    TRAIN_KEYS,
     load_prepared_cities,
     mlp_config,
-    run,
+    run_cities,
     save_model,
     train_config,
 )
+from stage_shared import MODELS, PLOTS, device_from, environment, load_params, write_results
 
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.plots import plot_curves
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import train_replicas
+from mlpcnn.cities.figures import plot_curves
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.training import train_replicas
+from mlpcnn.common.io import write_csv
 
-OUT = PLOTS / "mlp_epochs"
+KEY = "mlp_epochs"
+OUT = PLOTS / KEY
 
 
 def main() -> None:
-    params = load_params("mlp_epochs")
+    params = load_params(KEY, MODEL_KEYS + TRAIN_KEYS)
     device = device_from(params)
     data = load_prepared_cities(device)
     seed = params["seed"]
-    config = mlp_config("mlp_epochs", params, data.n_classes)
-    train = train_config("mlp_epochs", params, len(data.train[1]), config.batchnorm)
+    config = mlp_config(KEY, params, data.n_classes)
+    train = train_config(KEY, params, len(data.train[1]), config.batchnorm)
 
     model = stacked_mlps(config, [seed]).to(device)
     result = train_replicas(model, data.train, data.splits, train, seeds=[seed])
@@ -51,13 +49,14 @@ def main() -> None:
             f"batch {train.batch_size}, {train.epochs} epochs"
         ),
     )
-    save_model(model.replica(0), MODELS / "mlp_epochs.pt")
+    save_model(model.replica(0), MODELS / f"{KEY}.pt")
 
     last = history.iloc[-1]
     best_loss = int(history["val_loss"].idxmin())
     best_acc = int(history["val_acc"].idxmax())
-    write_json(
-        METRICS / "mlp_epochs.json",
+    write_results(
+        KEY,
+        {"final_val_acc": float(last["val_acc"]), "final_test_acc": float(last["test_acc"])},
         {
             "final": {key: float(last[key]) for key in history.columns if key != "epoch"},
             "best_val_loss": float(history["val_loss"].iloc[best_loss]),
@@ -66,6 +65,10 @@ def main() -> None:
             "best_val_acc": float(history["val_acc"].iloc[best_acc]),
             "best_val_acc_epoch": int(history["epoch"].iloc[best_acc]),
             "epochs": train.epochs,
+            "lr": train.lr,
+            "batch_size": train.batch_size,
+            "depth": config.depth,
+            "width": config.width,
             "steps_per_epoch": result.steps_per_epoch,
             "timing": {
                 "train_seconds": float(result.train_seconds.sum()),
@@ -78,4 +81,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

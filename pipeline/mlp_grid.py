@@ -6,37 +6,36 @@ python pipeline/mlp_grid.py d6_w16
 from __future__ import annotations
 
 import pandas as pd
-from stage import (
-    METRICS,
+from stage_cities import (
+    MODEL_KEYS,
+    TRAIN_KEYS,
+    load_prepared_cities,
+    mlp_config,
+    run_cities,
+    seeds_of,
+    train_config,
+)
+from stage_shared import (
     MODELS,
     PLOTS,
     device_from,
     environment,
     foreach_item,
-    load_prepared_cities,
-    mlp_config,
-    naming,
-    run,
-    train_config,
+    write_results,
 )
 
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.mlp import save_mlps
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.selection import mean_curves, summarise_cells
-from mlpcnn.training import train_replicas
+from mlpcnn.cities.mlp import save_mlps
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.selection import mean_curves, summarise_cells
+from mlpcnn.cities.training import train_replicas
+from mlpcnn.common.io import write_csv
 
 KEY = "mlp_grid"
 
 
 def main() -> None:
-    cell, key, params = foreach_item(KEY, "cells")
-    seeds = params["seeds"]
-    if not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds):
-        with naming(f"{KEY}.train"):
-            raise ValueError(
-                f"seeds: expected a non-empty list of distinct integers, got {seeds!r}"
-            )
+    cell, key, params = foreach_item(KEY, "cells", (*MODEL_KEYS, *TRAIN_KEYS, "seeds"))
+    seeds = seeds_of(key, params)
     device = device_from(params)
     data = load_prepared_cities(device)
     config = mlp_config(key, params, data.n_classes)
@@ -48,13 +47,13 @@ def main() -> None:
     out = PLOTS / KEY / cell
     history = pd.concat([result.frame(r).assign(seed=seed) for r, seed in enumerate(seeds)])
     write_csv(out / "history.csv", history)
-    curves = mean_curves(history)
-    write_csv(out / "curves.csv", curves)
+    write_csv(out / "curves.csv", mean_curves(history))
     save_mlps(MODELS / KEY / f"{cell}.pt", [model.replica(r) for r in range(len(seeds))], seeds)
 
     summary = summarise_cells({cell: history}).loc[cell]
-    write_json(
-        METRICS / KEY / f"{cell}.json",
+    write_results(
+        f"{KEY}/{cell}",
+        {"val_acc_mean": float(summary["val_acc_mean"])},
         {
             "depth": config.depth,
             "width": config.width,
@@ -71,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

@@ -7,27 +7,26 @@ raw coordinates (from ``prepare_cities``) as the reference of what the data allo
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 import pandas as pd
 import torch
-from stage import (
-    METRICS,
+from stage_cities import PREPARED_CITIES, run_cities
+from stage_shared import (
     MODELS,
     PLOTS,
-    PREPARED_CITIES,
     environment,
     load_params,
     naming,
-    run,
+    read_params,
+    read_summary,
+    write_results,
 )
 
-from mlpcnn.boundaries import plot_boundary_panels
-from mlpcnn.io import write_csv, write_json
-from mlpcnn.mlp import load_mlps
-from mlpcnn.plots import plot_accuracy_sweeps, plot_mean_curves
-from mlpcnn.selection import (
+from mlpcnn.cities.boundaries import plot_boundary_panels
+from mlpcnn.cities.figures import plot_accuracy_sweeps, plot_mean_curves
+from mlpcnn.cities.mlp import load_mlps
+from mlpcnn.cities.selection import (
     FitRule,
     best_and_worst,
     fit_verdict,
@@ -35,6 +34,9 @@ from mlpcnn.selection import (
     significantly_different,
     summarise_cells,
 )
+from mlpcnn.common.figures import series_table
+from mlpcnn.common.io import write_csv
+from mlpcnn.common.params import check_keys
 
 KEY = "mlp_select"
 GRID = "mlp_grid"
@@ -42,26 +44,28 @@ OUT = PLOTS / KEY
 
 
 def main() -> None:
-    params = load_params(KEY)
-    cells = list(load_params(GRID)["cells"])
+    params = load_params(KEY, ("base_depth", "base_width", "boundary_resolution", "fit_rule"))
+    cells = list(read_params()[GRID]["cells"])
     with naming(KEY):
+        check_keys(params["fit_rule"], FitRule.__dataclass_fields__, "fit_rule")
         rule = FitRule(**params["fit_rule"])
 
     histories = {c: pd.read_csv(PLOTS / GRID / c / "history.csv") for c in cells}
     curves = {c: pd.read_csv(PLOTS / GRID / c / "curves.csv") for c in cells}
-    shapes = {c: json.loads((METRICS / GRID / f"{c}.json").read_text()) for c in cells}
+    shapes = {c: read_summary(f"{GRID}/{c}") for c in cells}
     table = summarise_cells(histories)
     table.insert(0, "depth", [shapes[c]["depth"] for c in table.index])
     table.insert(1, "width", [shapes[c]["width"] for c in table.index])
 
     with np.load(PREPARED_CITIES) as arrays:
         data = {name: arrays[name] for name in ("x_test", "y_test", "n_classes")}
-    nearest = json.loads((METRICS / "prepare_cities.json").read_text())["nearest_neighbour"]
+    nearest = read_summary("prepare_cities")["nearest_neighbour"]
     knn = {split: nearest[f"{split}_acc"] for split in ("val", "test")}
 
     best, worst = best_and_worst(table)
     verdicts = {c: fit_verdict(curves[c], knn["val"], rule) for c in cells}
     write_csv(OUT / "cells.csv", table.rename_axis("cell").reset_index())
+    write_csv(OUT / "val_acc_curves.csv", series_table(curves, "epoch", ["val_acc_mean"]))
 
     # Accuracy against depth (the base width) and against width (the base depth).
     base_depth, base_width = params["base_depth"], params["base_width"]
@@ -104,8 +108,12 @@ def main() -> None:
     )
 
     ranked = table.sort_values("val_acc_mean", ascending=False).index.tolist()
-    write_json(
-        METRICS / f"{KEY}.json",
+    write_results(
+        KEY,
+        {
+            "best_val_acc_mean": float(table.loc[best, "val_acc_mean"]),
+            "worst_val_acc_mean": float(table.loc[worst, "val_acc_mean"]),
+        },
         {
             "best": {
                 "cell": best,
@@ -140,4 +148,4 @@ def _cell(table: pd.DataFrame, cell: str) -> dict:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_cities(main)

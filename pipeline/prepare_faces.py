@@ -11,10 +11,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from stage import METRICS, PLOTS, PREPARED, load_params, naming, run
+from stage_faces import COURSE, FACE_ARRAYS, run_faces
+from stage_shared import PLOTS, load_params, naming, read_params, write_results
 
-from mlpcnn.backbones import resolve_backbone
-from mlpcnn.faces import (
+from mlpcnn.common.io import atomic_output
+from mlpcnn.common.params import InvalidParam, check_keys
+from mlpcnn.faces.backbones import resolve_backbone
+from mlpcnn.faces.data import (
     CLASSES,
     SPLITS,
     content_hash,
@@ -24,19 +27,19 @@ from mlpcnn.faces import (
     list_images,
     size_statistics,
 )
-from mlpcnn.io import atomic_output, write_json
-from mlpcnn.plots import plot_image_grid
-from mlpcnn.standin import build_standin
+from mlpcnn.faces.figures import plot_image_grid
+from mlpcnn.faces.standin import build_standin
 
 KEY = "prepare_faces"
-COURSE = Path("data/raw/whichfaceisreal")
-ARRAYS = PREPARED / "faces.npz"
+STANDIN_KEYS = ("counts", "size", "seed")
 
 
 def main() -> None:
-    params = load_params(KEY)
+    params = load_params(KEY, ("zip", "skip_unreadable", "standin"))
+    faces = read_params().get("faces")
     with naming("faces"):
-        backbone = resolve_backbone(load_params("faces")["backbone"])
+        check_keys(faces, ("backbone",), "faces")
+        backbone = resolve_backbone(faces["backbone"])
     with tempfile.TemporaryDirectory() as scratch_dir:
         root, kind = locate(params, Path(scratch_dir))
         images = list_images(root)
@@ -52,12 +55,13 @@ def main() -> None:
             title=f"faces ({kind}): first 6 real (top) and fake (bottom) training images",
         )
 
-    with atomic_output(ARRAYS) as tmp:
+    with atomic_output(FACE_ARRAYS) as tmp:
         np.savez(tmp, kind=np.array(kind), backbone=np.array(backbone.name),
                  **{f"{s}_{k}": getattr(a, k) for s, a in decoded.items()
                     for k in ("scratch", "pretrained", "xgboost", "labels", "files")})  # fmt: skip
-    write_json(
-        METRICS / f"{KEY}.json",
+    write_results(
+        KEY,
+        {"dataset": kind},
         {
             "dataset": kind,
             "backbone": backbone.name,
@@ -85,12 +89,16 @@ def locate(params: dict, scratch_dir: Path) -> tuple[Path, str]:
     if has_images(COURSE):
         return COURSE, "course"
     standin = params["standin"]
+    with naming(KEY):
+        check_keys(standin, STANDIN_KEYS, "standin")
     with naming(f"{KEY}.standin"):
         counts = standin["counts"]
-        if set(counts) != set(SPLITS) or any(
-            not isinstance(n, int) or n < 1 for n in counts.values()
+        if (
+            not isinstance(counts, dict)
+            or set(counts) != set(SPLITS)
+            or any(not isinstance(n, int) or n < 1 for n in counts.values())
         ):
-            raise ValueError(
+            raise InvalidParam(
                 f"counts: expected a positive count per class for train, val, test, got {counts!r}"
             )
     root = scratch_dir / "standin"
@@ -103,4 +111,4 @@ def _first_of_each_class(labels: np.ndarray, n: int) -> list[int]:
 
 
 if __name__ == "__main__":
-    run(main)
+    run_faces(main)

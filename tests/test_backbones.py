@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from mlpcnn.backbones import (
+from mlpcnn.faces.backbones import (
     efficientnet_lite0,
     lukemelas_to_timm,
     resnet18,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlpcnn.baselines import class_prior_loss, nearest_neighbour_accuracy
+from mlpcnn.cities.baselines import class_prior_loss, nearest_neighbour_accuracy
 
 
 def test_nearest_neighbour_accuracy() -> None:

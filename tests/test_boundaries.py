@@ -6,13 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from mlpcnn.boundaries import (
+from mlpcnn.cities.boundaries import (
     class_colours,
     grid_predictions,
     plot_boundary_panels,
     plot_decision_boundaries,
 )
-from mlpcnn.mlp import MLP, MLPConfig
+from mlpcnn.cities.mlp import MLP, MLPConfig
 
 
 def test_colours_are_distinct_per_class() -> None:

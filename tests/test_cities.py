@@ -6,7 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlpcnn.cities import CitiesDataError, input_statistics, load_cities, read_cities_csv, subsample
+from mlpcnn.cities.data import (
+    CitiesDataError,
+    input_statistics,
+    load_cities,
+    read_cities_csv,
+    subsample,
+)
 
 HEADER = ",long,lat,country\n"
 GOOD_ROWS = "10,2.35,48.85,11\n11,13.40,52.52,12\n12,-3.70,40.42,9\n"

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from mlpcnn.deepfake import (
+from mlpcnn.faces.baselines import (
     accuracy,
     first_disagreements,
     frozen_features,

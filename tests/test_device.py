@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mlpcnn.device import resolve_device
+from mlpcnn.common.device import resolve_device
 
 
 def test_auto_takes_cuda_only_when_available() -> None:

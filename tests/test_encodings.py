@@ -5,7 +5,12 @@ import math
 import pytest
 import torch
 
-from mlpcnn.encodings import COURSE_FREQUENCIES, fourier_encoding, fourier_matrix, sine_encoding
+from mlpcnn.cities.encodings import (
+    COURSE_FREQUENCIES,
+    fourier_encoding,
+    fourier_matrix,
+    sine_encoding,
+)
 
 
 def test_course_frequencies() -> None:

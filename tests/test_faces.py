@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mlpcnn.faces import (
+from mlpcnn.faces.data import (
     CLASSES,
     SPLITS,
     FacesDataError,
@@ -17,7 +17,7 @@ from mlpcnn.faces import (
     has_images,
     list_images,
 )
-from mlpcnn.standin import build_standin
+from mlpcnn.faces.standin import build_standin
 
 IDENTITY = lambda image: image.resize((224, 224))  # noqa: E731  (a stand-in for a backbone preset)
 

@@ -4,10 +4,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mlpcnn.gradients import GradientRecorder
-from mlpcnn.mlp import MLPConfig, seeded_mlp
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import TrainConfig, train_replicas
+from mlpcnn.cities.gradients import GradientRecorder
+from mlpcnn.cities.mlp import MLPConfig, seeded_mlp
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.training import TrainConfig, train_replicas
 
 
 def test_recorder_matches_autograd_on_a_plain_loop(toy_cities) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mlpcnn.io import atomic_output, write_json
+from mlpcnn.common.io import atomic_output, write_json
 
 
 def test_failed_write_leaves_previous_file_and_no_temp(tmp_path: Path) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mlpcnn.mlp import MLP, MLPConfig, seeded_mlp
-from mlpcnn.replicas import stacked_mlps
+from mlpcnn.cities.mlp import MLP, MLPConfig, seeded_mlp
+from mlpcnn.cities.replicas import stacked_mlps
 
 
 def test_depth_counts_hidden_linear_layers() -> None:
@@ -62,7 +62,7 @@ def test_bad_config_names_the_field() -> None:
 
 
 def test_saved_mlps_load_back_with_their_seeds(tmp_path) -> None:
-    from mlpcnn.mlp import load_mlps, save_mlps
+    from mlpcnn.cities.mlp import load_mlps, save_mlps
 
     config = MLPConfig(depth=2, width=4, n_classes=3, batchnorm=True)
     models = [seeded_mlp(config, s) for s in (4, 5)]

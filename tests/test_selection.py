@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlpcnn.selection import (
+from mlpcnn.cities.selection import (
     FitRule,
     best_and_worst,
     fit_verdict,

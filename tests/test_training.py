@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mlpcnn.mlp import MLPConfig, seeded_mlp
-from mlpcnn.replicas import stacked_mlps
-from mlpcnn.training import TrainConfig, evaluate, train_replicas
+from mlpcnn.cities.mlp import MLPConfig, seeded_mlp
+from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.training import TrainConfig, evaluate, train_replicas
 
 CONFIG = MLPConfig(depth=3, width=8, n_classes=4, batchnorm=True)
 TRAIN = TrainConfig(epochs=3, batch_size=64)

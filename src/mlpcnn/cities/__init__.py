@@ -1,0 +1,1 @@
+"""Section 6: European cities classified by MLPs: data, models, batched training, analyses."""

@@ -1,0 +1,106 @@
+"""Decision boundaries of any classifier of (longitude, latitude) points.
+
+The classifier is a function from raw coordinates ``(N, 2)`` to class indices ``(N,)``,
+so a model with any input encoding plugs in by encoding inside that function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.colors import ListedColormap
+
+from mlpcnn.common.figures import plt, save_figure
+
+Predict = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) float32 -> (N,) class indices
+
+
+def class_colours(n_classes: int) -> ListedColormap:
+    """One distinct colour per class index (tab20 + tab20b give 40; beyond, evenly spaced hues)."""
+    palette = [*matplotlib.colormaps["tab20"].colors, *matplotlib.colormaps["tab20b"].colors]
+    if n_classes > len(palette):
+        palette = list(matplotlib.colormaps["hsv"](np.linspace(0, 1, n_classes, endpoint=False)))
+    return ListedColormap(palette[:n_classes], name=f"classes{n_classes}")
+
+
+def grid_predictions(
+    predict: Predict,
+    extent: tuple[float, float, float, float],
+    resolution: int = 300,
+    batch: int = 65536,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predict on a regular grid over ``extent`` = (x_min, x_max, y_min, y_max).
+
+    Returns the grid's x and y coordinates ``(H, W)`` and the predicted classes ``(H, W)``;
+    ``resolution`` points along x, proportionally many along y. Predicts in batches.
+    """
+    x_min, x_max, y_min, y_max = extent
+    height = max(2, round(resolution * (y_max - y_min) / (x_max - x_min)))
+    xx, yy = np.meshgrid(
+        np.linspace(x_min, x_max, resolution, dtype=np.float32),
+        np.linspace(y_min, y_max, height, dtype=np.float32),
+    )
+    points = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], axis=1))
+    with torch.inference_mode():
+        classes = torch.cat([predict(chunk).cpu() for chunk in points.split(batch)])
+    return xx, yy, classes.numpy().reshape(xx.shape)
+
+
+def plot_decision_boundaries(
+    ax: matplotlib.axes.Axes,
+    predict: Predict,
+    points: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    *,
+    resolution: int = 300,
+    margin: float = 1.0,
+    title: str = "",
+) -> None:
+    """Predicted class regions (pale) with the points coloured by their true class.
+
+    Colours are fixed per class index, so a class the model predicts but that no plotted
+    point has still gets its own colour.
+    """
+    colours = class_colours(n_classes)
+    extent = (
+        float(points[:, 0].min()) - margin,
+        float(points[:, 0].max()) + margin,
+        float(points[:, 1].min()) - margin,
+        float(points[:, 1].max()) + margin,
+    )
+    xx, yy, classes = grid_predictions(predict, extent, resolution)
+    ax.pcolormesh(xx, yy, classes, cmap=colours, vmin=-0.5, vmax=n_classes - 0.5, alpha=0.35,
+                  shading="auto", rasterized=True)  # fmt: skip
+    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=colours, vmin=-0.5,
+               vmax=n_classes - 0.5, s=2, linewidths=0, rasterized=True)  # fmt: skip
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_aspect(1 / np.cos(np.deg2rad(np.mean(extent[2:]))))  # degrees of latitude look square
+    if title:
+        ax.set_title(title)
+
+
+def plot_boundary_panels(
+    panels: Mapping[str, Predict],
+    points: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    path: str | Path,
+    *,
+    title: str = "",
+    resolution: int = 300,
+) -> None:
+    """Decision boundaries of several classifiers side by side (panel title -> predict)."""
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(6.5 * len(panels), 6), squeeze=False, layout="constrained"
+    )
+    for ax, (name, predict) in zip(axes[0], panels.items(), strict=True):
+        plot_decision_boundaries(
+            ax, predict, points, labels, n_classes, resolution=resolution, title=name
+        )
+    save_figure(fig, path, title)

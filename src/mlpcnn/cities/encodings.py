@@ -1,0 +1,54 @@
+"""Input encodings of the (longitude, latitude) coordinates.
+
+The course's implicit representation maps each coordinate x to sin(a * x) for a set of
+frequencies a (radians per degree); the sweep beyond it adds cosines and random Fourier
+features, whose frequencies are drawn once from a seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from mlpcnn.common.params import InvalidParam
+
+COURSE_FREQUENCIES = tuple(round(0.1 * k, 1) for k in range(1, 11))  # 0.1, 0.2, ..., 1.0
+
+
+def sine_encoding(
+    x: torch.Tensor, frequencies: Sequence[float] = COURSE_FREQUENCIES
+) -> torch.Tensor:
+    """``(N, 2)`` -> ``(N, 2K)``: sin(a * long) for every a, then sin(a * lat) for every a."""
+    a = torch.as_tensor(frequencies, dtype=x.dtype, device=x.device)  # (K,)
+    return torch.sin(x[:, :, None] * a).flatten(1)  # (N, 2, K) -> (N, 2K), long block first
+
+
+def fourier_encoding(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """``(N, 2)`` -> ``(N, 2K)``: [sin(2 pi x B), cos(2 pi x B)] for a ``(2, K)`` matrix B.
+
+    B's columns are frequency vectors in cycles per degree.
+    """
+    projected = 2 * torch.pi * x @ matrix.to(x.dtype)  # (N, K)
+    return torch.cat([torch.sin(projected), torch.cos(projected)], dim=1)
+
+
+def fourier_matrix(kind: str, features: int, max_frequency: float, seed: int = 0) -> torch.Tensor:
+    """A ``(2, K)`` frequency matrix in cycles per degree, up to ``max_frequency``.
+
+    ``axis``: K/2 geometric frequencies from max_frequency / 2^(K/2 - 1) ... max_frequency
+    along longitude, the same along latitude (sin and cos of each: a positional encoding).
+    ``gaussian``: random Fourier features, K frequency vectors drawn from a normal
+    distribution with standard deviation max_frequency / 3 (so few exceed it), seeded.
+    """
+    if kind == "axis":
+        per_axis = features // 2
+        scales = max_frequency / 2.0 ** np.arange(per_axis)[::-1]
+        matrix = np.zeros((2, 2 * per_axis))
+        matrix[0, :per_axis], matrix[1, per_axis:] = scales, scales
+    elif kind == "gaussian":
+        matrix = np.random.default_rng(seed).normal(0.0, max_frequency / 3, size=(2, features))
+    else:
+        raise InvalidParam(f"kind: expected 'axis' or 'gaussian', got {kind!r}")
+    return torch.from_numpy(matrix.astype(np.float32))

@@ -1,0 +1,123 @@
+"""Several MLPs of one architecture trained as one batched computation.
+
+``ReplicaMLP`` stacks the parameters of R independent :class:`~mlpcnn.mlp.MLP` models
+on a leading replica axis. A forward pass is one ``baddbmm`` per layer for all replicas
+and, with batch norm, one ``batch_norm`` call over ``R * width`` channels, so each
+replica computes exactly what its own ``MLP`` would (to float rounding) while the
+per-operation overhead, which dominates such small networks on a CPU, is paid once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlpcnn.cities.mlp import MLP, MLPConfig, seeded_mlp
+
+BN_MOMENTUM = 0.1  # nn.BatchNorm1d's defaults
+BN_EPS = 1e-5
+
+
+class ReplicaMLP(nn.Module):
+    def __init__(self, models: Sequence[MLP]) -> None:
+        super().__init__()
+        if not models:
+            raise ValueError("ReplicaMLP needs at least one model")
+        config = models[0].config
+        if any(m.config != config for m in models):
+            raise ValueError("ReplicaMLP: every replica must have the same MLPConfig")
+        self.config = config
+        self.replicas = len(models)
+        # Per replica: its hidden Linear layers, then the output layer.
+        linears = [[*(layer.linear for layer in m.hidden), m.out] for m in models]
+
+        def stack(tensors: list[torch.Tensor]) -> nn.Parameter:
+            return nn.Parameter(torch.stack([t.detach() for t in tensors]).contiguous())
+
+        # weights[i]: (R, fan_in, fan_out), nn.Linear's weight transposed.
+        # biases[i]: (R, 1, fan_out).
+        self.weights = nn.ParameterList(
+            stack([ls[i].weight.T for ls in linears]) for i in range(config.depth + 1)
+        )
+        self.biases = nn.ParameterList(
+            stack([ls[i].bias.unsqueeze(0) for ls in linears]) for i in range(config.depth + 1)
+        )
+
+        # Batch norm: affine parameters and running statistics (R, F), seen by
+        # F.batch_norm as R*F channels, one per (replica, unit).
+        self.bn_weights = nn.ParameterList()
+        self.bn_biases = nn.ParameterList()
+        if config.batchnorm:
+            for i in range(config.depth):
+                norms = [m.hidden[i].norm for m in models]
+                self.bn_weights.append(stack([n.weight for n in norms]))
+                self.bn_biases.append(stack([n.bias for n in norms]))
+                self.register_buffer(
+                    f"running_mean_{i}", torch.stack([n.running_mean for n in norms])
+                )
+                self.register_buffer(
+                    f"running_var_{i}", torch.stack([n.running_var for n in norms])
+                )
+        self._residual = [config.is_residual(i) for i in range(config.depth)]
+        # In train mode, normalise with the batch's statistics (True) or, as in eval mode,
+        # with the running ones (False: the only choice for a batch of one sample).
+        self.batch_stats = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(R, B, in_features)``, or ``(B, in_features)`` shared by all replicas.
+
+        Returns logits ``(R, B, n_classes)``.
+        """
+        if x.dim() == 2:
+            x = x.expand(self.replicas, -1, -1)
+        h = x
+        for i in range(self.config.depth):
+            if self._residual[i]:  # pre-activation block: h + Linear(ReLU([BN](h)))
+                z = self._batch_norm(i, h) if self.config.batchnorm else h
+                h = h + torch.baddbmm(self.biases[i], torch.relu(z), self.weights[i])
+                continue
+            z = torch.baddbmm(self.biases[i], h, self.weights[i])  # (R, B, F)
+            if self.config.batchnorm:
+                z = self._batch_norm(i, z)
+            h = torch.relu(z)
+        return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (R, B, C)
+
+    def _batch_norm(self, i: int, z: torch.Tensor) -> torch.Tensor:
+        r, b, f = z.shape
+        flat = z.transpose(0, 1).reshape(b, r * f)  # (B, R*F): one channel per (replica, unit)
+        flat = F.batch_norm(
+            flat,
+            getattr(self, f"running_mean_{i}").view(-1),  # a view: updated in place
+            getattr(self, f"running_var_{i}").view(-1),
+            self.bn_weights[i].view(-1),
+            self.bn_biases[i].view(-1),
+            training=self.training and self.batch_stats,
+            momentum=BN_MOMENTUM,
+            eps=BN_EPS,
+        )
+        return flat.view(b, r, f).transpose(0, 1)  # (R, B, F)
+
+    @torch.no_grad()
+    def replica(self, r: int) -> MLP:
+        """Replica ``r`` as a plain :class:`MLP` (a copy, on the CPU)."""
+        model = MLP(self.config)
+        linears = [layer.linear for layer in model.hidden] + [model.out]
+        for i, linear in enumerate(linears):
+            linear.weight.copy_(self.weights[i][r].T)
+            linear.bias.copy_(self.biases[i][r, 0])
+        if self.config.batchnorm:
+            for i, layer in enumerate(model.hidden):
+                layer.norm.weight.copy_(self.bn_weights[i][r])
+                layer.norm.bias.copy_(self.bn_biases[i][r])
+                layer.norm.running_mean.copy_(getattr(self, f"running_mean_{i}")[r])
+                layer.norm.running_var.copy_(getattr(self, f"running_var_{i}")[r])
+        model.train(self.training)
+        return model
+
+
+def stacked_mlps(config: MLPConfig, seeds: Sequence[int]) -> ReplicaMLP:
+    """R replicas, replica r initialised exactly as ``seeded_mlp(config, seeds[r])``."""
+    return ReplicaMLP([seeded_mlp(config, seed) for seed in seeds])

@@ -1,0 +1,394 @@
+"""Training R replicas of an MLP at once, with the data held as tensors in memory.
+
+Replica r has its own initial weights (from its seed), its own shuffling generator and
+its own learning rate; its loss is its own batch mean, and the loss that is
+back-propagated is the sum over replicas, so no replica's gradient depends on another's
+(a replica that diverges to NaN leaves the others untouched). Trained alone with the
+same seed, a replica follows the same trajectory to float rounding.
+
+Each epoch: one permutation per replica, gathered once into ``(R, N, F)``; each step
+takes a contiguous slice of it (no DataLoader, no per-sample indexing, no host sync);
+after the epoch, the train, validation and test splits are evaluated in full in eval
+mode and the figures stay on the device until training ends.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.optim.adam import adam as functional_adam
+from torch.optim.sgd import sgd as functional_sgd
+from tqdm.auto import tqdm
+
+from mlpcnn.cities.replicas import ReplicaMLP
+from mlpcnn.common.params import InvalidParam
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+}
+SCHEDULES: dict[str, Callable[[int, int], float]] = {  # (epoch from 0, epochs) -> lr factor
+    "constant": lambda epoch, epochs: 1.0,
+    "cosine": lambda epoch, epochs: 0.5 * (1 + math.cos(math.pi * epoch / epochs)),
+}
+EVAL_CHUNK = 1 << 16  # rows per forward pass when evaluating a whole split
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; every field is checked on construction, the error naming it."""
+
+    epochs: int
+    batch_size: int = 256
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    drop_last: bool = True  # iterations per epoch = floor(N / batch_size)
+    record_batch_loss: bool = False
+    compile: bool = False  # torch.compile one functional training step (see _CompiledStep)
+    lr_schedule: str = "constant"  # or "cosine": lr x (1 + cos(pi * epoch / epochs)) / 2
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidParam(f"{name}: expected a positive integer, got {value!r}")
+        check_lr("lr", self.lr)
+        if self.optimizer not in OPTIMIZERS:
+            raise InvalidParam(
+                f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.lr_schedule not in SCHEDULES:
+            raise InvalidParam(
+                f"lr_schedule: expected one of {sorted(SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if self.compile and self.lr_schedule != "constant":
+            raise InvalidParam(
+                "lr_schedule: the compiled step takes a constant lr (set compile: false)"
+            )
+
+    def steps_per_epoch(self, n_train: int, batchnorm: bool = False) -> int:
+        if self.batch_size > n_train:
+            raise InvalidParam(
+                f"batch_size: expected at most the training set size {n_train}, "
+                f"got {self.batch_size}"
+            )
+        if (
+            batchnorm
+            and self.batch_size > 1
+            and not self.drop_last
+            and n_train % self.batch_size == 1
+        ):
+            raise InvalidParam(
+                f"drop_last: the last batch would hold one sample ({n_train} = "
+                f"{n_train // self.batch_size} x {self.batch_size} + 1), which batch norm cannot "
+                "normalise; set drop_last: true or another batch_size"
+            )
+        return (
+            n_train // self.batch_size if self.drop_last else math.ceil(n_train / self.batch_size)
+        )
+
+
+def check_lr(name: str, value: object) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+    if not ok:
+        raise InvalidParam(f"{name}: expected a positive number, got {value!r}")
+
+
+Split = tuple[torch.Tensor, torch.Tensor]  # features (N, F) float32, labels (N,) int64
+
+
+@dataclass
+class TrainResult:
+    """Per-epoch figures, each an array ``(epochs, R)``; optional per-step losses ``(steps, R)``.
+
+    ``history`` holds ``<split>_loss`` and ``<split>_acc`` for every evaluated split (eval
+    mode, whole split, after the epoch) and ``train_loss_running``, the mean of the
+    epoch's batch losses in train mode, as a course notebook reports it.
+    """
+
+    history: dict[str, np.ndarray]
+    steps_per_epoch: int
+    train_seconds: np.ndarray  # (epochs,) wall time of the training steps alone
+    batch_loss: np.ndarray | None = None
+    lrs: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_seconds)
+
+    @property
+    def diverged_epoch(self) -> list[int | None]:
+        """Per replica, the first epoch (1-based) whose loss is NaN or infinite, else None."""
+        losses = np.stack([v for k, v in self.history.items() if k.endswith("_loss")], axis=-1)
+        bad = ~np.isfinite(losses).all(axis=-1)  # (epochs, R)
+        return [
+            int(np.argmax(bad[:, r])) + 1 if bad[:, r].any() else None for r in range(bad.shape[1])
+        ]
+
+    def frame(self, replica: int) -> pd.DataFrame:
+        """One replica's history, a row per epoch (1-based).
+
+        From the epoch a replica diverged (see ``diverged_epoch``) every figure is NaN:
+        the accuracy of a network whose weights are NaN means nothing.
+        """
+        frame = pd.DataFrame(
+            {"epoch": np.arange(1, self.epochs + 1)}
+            | {name: values[:, replica] for name, values in self.history.items()}
+        )
+        diverged = self.diverged_epoch[replica]
+        if diverged is not None:
+            frame.loc[frame["epoch"] >= diverged, list(self.history)] = np.nan
+        return frame
+
+
+class _PerReplicaLR:
+    """Give each replica its own learning rate inside one optimizer.
+
+    The optimizer runs with lr = 1 and each parameter's update is then scaled by its
+    replica's rate: p <- p_old + lr_r * (p_new - p_old). The update of Adam and of SGD
+    (with or without momentum) is linear in lr, so this is the step lr_r would take.
+    """
+
+    def __init__(self, params: list[torch.nn.Parameter], lrs: torch.Tensor) -> None:
+        self.params = params
+        self.lrs = lrs
+        self.set_factor(1.0)
+        self.before = [torch.empty_like(p) for p in params]
+
+    def set_factor(self, factor: float) -> None:
+        """Scale every replica's rate (a schedule)."""
+        self.scales = [(self.lrs * factor).view(-1, *([1] * (p.dim() - 1))) for p in self.params]
+
+    def snapshot(self) -> None:
+        torch._foreach_copy_(self.before, self.params)
+
+    def rescale(self) -> None:
+        with torch.no_grad():
+            deltas = torch._foreach_sub(self.params, self.before)
+            torch._foreach_mul_(deltas, self.scales)
+            torch._foreach_add_(deltas, self.before)
+            torch._foreach_copy_(self.params, deltas)
+
+
+def per_replica_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of each replica: logits ``(R, B, C)``, labels ``(R, B)`` -> ``(R,)``."""
+    losses = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")
+    return losses.view(logits.shape[0], -1).mean(dim=1)
+
+
+class _EagerStep:
+    """One optimisation step with autograd and a torch.optim optimizer (fused kernels)."""
+
+    def __init__(self, model: ReplicaMLP, optimizer: str, lr: float) -> None:
+        self.model = model
+        self.lr = lr
+        self.optimizer = OPTIMIZERS[optimizer](model.parameters(), lr=lr, fused=True)
+
+    def set_factor(self, factor: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr * factor
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, hook: Callable | None, step: int):
+        losses = per_replica_loss(self.model(xb), yb)  # (R,)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        if hook is not None:
+            hook(self.model, step)
+        self.optimizer.step()
+        return losses.detach()
+
+
+class _CompiledStep:
+    """One optimisation step as a single compiled graph: forward, backward and update.
+
+    Gradients come from ``torch.func.grad_and_value`` over ``functional_call`` of the
+    model, the update from torch.optim's functional ``adam`` / ``sgd`` applied in place
+    to the model's parameters; ``torch.compile`` fuses the lot into a few kernels. On a
+    CPU the per-operation overhead of a small network's step is what costs (the batch
+    of one of the batch-size study), and this removes most of it. Each new batch shape
+    compiles once (a few seconds).
+    """
+
+    def __init__(self, model: ReplicaMLP, optimizer: str, lr: float) -> None:
+        self.model = model
+        self.kind, self.lr = optimizer, lr
+        self.names = [name for name, _ in model.named_parameters()]
+        self.params = [p.detach() for p in model.parameters()]  # share storage with the model
+        self.buffers = dict(model.named_buffers())
+        self.exp_avgs = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
+        self.steps = [torch.zeros((), device=p.device) for p in self.params]
+        self.grad_and_losses = torch.func.grad_and_value(self._loss, has_aux=True)
+        self.compiled = torch.compile(self._step, dynamic=False)
+
+    def set_factor(self, factor: float) -> None:
+        if factor != 1.0:  # TrainConfig allows only a constant rate with compile
+            raise ValueError("the compiled step takes a constant lr")
+
+    def _loss(self, params: list[torch.Tensor], xb: torch.Tensor, yb: torch.Tensor):
+        state = {**dict(zip(self.names, params, strict=True)), **self.buffers}
+        losses = per_replica_loss(torch.func.functional_call(self.model, state, (xb,)), yb)
+        return losses.sum(), losses.detach()
+
+    def _step(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        grads, (_, losses) = self.grad_and_losses(self.params, xb, yb)
+        grads = list(grads)
+        if self.kind == "adam":
+            functional_adam(
+                self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
+                foreach=False, capturable=False, differentiable=False, fused=None,
+                grad_scale=None, found_inf=None, has_complex=False, amsgrad=False,
+                beta1=0.9, beta2=0.999, lr=self.lr, weight_decay=0.0, eps=1e-8, maximize=False,
+            )  # fmt: skip
+        else:
+            functional_sgd(
+                self.params, grads, [None] * len(grads), foreach=False, fused=None,
+                grad_scale=None, found_inf=None, weight_decay=0.0, momentum=0.0, lr=self.lr,
+                dampening=0.0, nesterov=False, maximize=False,
+            )  # fmt: skip
+        return losses
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor, hook: Callable | None, step: int):
+        if hook is not None:
+            raise ValueError("compile: a per-step hook needs the eager step (compile: false)")
+        return self.compiled(xb, yb)
+
+
+def train_replicas(
+    model: ReplicaMLP,
+    train: Split,
+    evaluate_on: Mapping[str, Split],
+    config: TrainConfig,
+    *,
+    seeds: Sequence[int],
+    lrs: Sequence[float] | None = None,
+    after_backward: Callable[[ReplicaMLP, int], None] | None = None,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Train the R replicas of ``model`` in place and return their history.
+
+    ``seeds[r]`` seeds replica r's shuffling; ``lrs[r]`` is its learning rate (default:
+    ``config.lr`` for all). ``evaluate_on`` maps split names (e.g. train, val, test) to
+    the data evaluated after every epoch. ``after_backward(model, step)`` is called
+    after each backward pass, before the optimizer step (e.g. to record gradients).
+    ``progress=None`` shows a bar only on a terminal.
+
+    Batch norm trains on the batch's statistics, except with a batch of one sample,
+    where it normalises with its running statistics as in eval mode (they then keep
+    their initial values, so each norm layer is a learned affine map).
+    """
+    n_replicas = model.replicas
+    if len(seeds) != n_replicas:
+        raise InvalidParam(f"seeds: expected {n_replicas} (one per replica), got {len(seeds)}")
+    lrs = [config.lr] * n_replicas if lrs is None else list(lrs)
+    if len(lrs) != n_replicas:
+        raise InvalidParam(f"lrs: expected {n_replicas} (one per replica), got {len(lrs)}")
+    for r, lr in enumerate(lrs):
+        check_lr(f"lrs[{r}]", lr)
+
+    x_train, y_train = train
+    device = next(model.parameters()).device
+    n_train = len(y_train)
+    steps = config.steps_per_epoch(n_train, model.config.batchnorm)
+    batch = config.batch_size
+    model.batch_stats = batch > 1
+
+    shared_lr = len(set(lrs)) == 1
+    step_kind = _CompiledStep if config.compile else _EagerStep
+    take_step = step_kind(model, config.optimizer, lrs[0] if shared_lr else 1.0)
+    per_replica_lr = (
+        None
+        if shared_lr
+        else _PerReplicaLR(list(model.parameters()), torch.tensor(lrs, device=device))
+    )
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+
+    names = [f"{split}_{what}" for split in evaluate_on for what in ("loss", "acc")]
+    history = {name: torch.empty(config.epochs, n_replicas, device=device) for name in names}
+    history["train_loss_running"] = torch.empty(config.epochs, n_replicas, device=device)
+    batch_loss = (
+        torch.empty(config.epochs * steps, n_replicas, device=device)
+        if config.record_batch_loss
+        else None
+    )
+    epoch_losses = torch.empty(steps, n_replicas, device=device)
+    train_seconds = np.zeros(config.epochs)
+
+    show = None if progress is None else not progress
+    bar = tqdm(total=config.epochs * steps, unit="step", disable=show, mininterval=1.0)
+    schedule = SCHEDULES[config.lr_schedule]
+    for epoch in range(config.epochs):
+        start = time.perf_counter()
+        factor = schedule(epoch, config.epochs)
+        take_step.set_factor(1.0 if per_replica_lr is not None else factor)
+        if per_replica_lr is not None:
+            per_replica_lr.set_factor(factor)
+        model.train()
+        order = torch.stack([torch.randperm(n_train, generator=g) for g in generators]).to(device)
+        xs, ys = x_train[order], y_train[order]  # (R, N, F), (R, N)
+        for step in range(steps):
+            xb = xs[:, step * batch : (step + 1) * batch]  # (R, B, F)
+            yb = ys[:, step * batch : (step + 1) * batch]  # (R, B)
+            if per_replica_lr is not None:
+                per_replica_lr.snapshot()
+            epoch_losses[step] = take_step(xb, yb, after_backward, epoch * steps + step)
+            if per_replica_lr is not None:
+                per_replica_lr.rescale()
+            bar.update(1)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        train_seconds[epoch] = time.perf_counter() - start
+
+        history["train_loss_running"][epoch] = epoch_losses.mean(dim=0)
+        if batch_loss is not None:
+            batch_loss[epoch * steps : (epoch + 1) * steps] = epoch_losses
+        for split, (x, y) in evaluate_on.items():
+            loss, acc = evaluate(model, x, y)
+            history[f"{split}_loss"][epoch] = loss
+            history[f"{split}_acc"][epoch] = acc
+        if "val_acc" in history and bar.disable is False:
+            bar.set_postfix(
+                epoch=epoch + 1, val_acc=f"{history['val_acc'][epoch].mean().item():.4f}"
+            )
+    bar.close()
+
+    return TrainResult(
+        history={name: values.cpu().numpy().astype(np.float64) for name, values in history.items()},
+        steps_per_epoch=steps,
+        train_seconds=train_seconds,
+        batch_loss=None if batch_loss is None else batch_loss.cpu().numpy(),
+        lrs=lrs,
+    )
+
+
+@torch.inference_mode()
+def evaluate(
+    model: ReplicaMLP, x: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy and accuracy of every replica on a whole split, in eval mode.
+
+    ``x``: ``(N, F)`` shared by all replicas; returns two ``(R,)`` tensors.
+    """
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros(model.replicas, device=x.device)
+    correct = torch.zeros(model.replicas, device=x.device)
+    for start in range(0, len(y), EVAL_CHUNK):
+        xc, yc = x[start : start + EVAL_CHUNK], y[start : start + EVAL_CHUNK]
+        logits = model(xc)  # (R, n, C)
+        target = yc.expand(model.replicas, -1)  # (R, n)
+        loss_sum += (
+            F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none")
+            .view(model.replicas, -1)
+            .sum(dim=1)
+        )
+        correct += (logits.argmax(dim=-1) == target).sum(dim=1)
+    model.train(was_training)
+    return loss_sum / len(y), correct / len(y)

@@ -1,0 +1,1 @@
+"""Shared by both studies: atomic output, the device choice, figure finishing, params checks."""
