@@ -18,12 +18,10 @@ step, as the pipeline does; the reference trains the 21 models one by one. The
 reference is run for a few epochs per model and extrapolated to 50 (it would take
 about 20 minutes in full); the printout says so.
 
-A fourth case times one epoch of the 100-layer, width-4 network of the gradient study,
-recording every layer's squared gradient norm per batch on both sides: the notebook
-loop (a Python loop over the layers per batch) against the project's trainer with its
-GradientRecorder.
+The gradient study's 100-layer network has its own benchmark,
+``benchmarks/bench_gradient_study.py``.
 
-    python benchmarks/bench_mlp_trainer.py [--case replicas|small-batches|grid|deep|all]
+    python benchmarks/bench_mlp_trainer.py [--case replicas|small-batches|grid|all]
                                            [--epochs 5] [--steps 20000] [--reference-epochs 2]
 
 Prints throughput of each, the ratio, and (replicas) the validation accuracies.
@@ -42,7 +40,6 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from mlpcnn.cities.data import load_cities
-from mlpcnn.cities.gradients import GradientRecorder
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.cities.training import TrainConfig, train_replicas
@@ -144,7 +141,7 @@ def small_batches(data, config: MLPConfig, steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--case", choices=["replicas", "small-batches", "grid", "deep", "all"], default="all"
+        "--case", choices=["replicas", "small-batches", "grid", "all"], default="all"
     )
     parser.add_argument("--reference-epochs", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=5)
@@ -166,45 +163,8 @@ def main() -> None:
         small_batches(data, config, args.steps)
     if args.case in ("replicas", "all"):
         replicas(data, config, args.epochs)
-    if args.case in ("deep", "all"):
-        deep(data)
     if args.case in ("grid", "all"):
         grid(data, args.reference_epochs)
-
-
-def deep(data) -> None:
-    config = MLPConfig(depth=100, width=4, n_classes=33)
-    x, y = data["train"]
-    torch.manual_seed(0)
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in config.layer_widths():
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(config.width, config.n_classes))
-    linears = [m for m in model if isinstance(m, nn.Linear)][:-1]
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = DataLoader(TensorDataset(x, y), batch_size=256, shuffle=True, drop_last=True)
-    sums = [0.0] * len(linears)
-    start = time.perf_counter()
-    for xb, yb in loader:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(xb), yb)
-        loss.backward()
-        for i, linear in enumerate(linears):
-            sums[i] += linear.weight.grad.pow(2).sum().item()
-        optimizer.step()
-        loss.item()
-    reference = time.perf_counter() - start
-
-    ours = stacked_mlps(config, [0])
-    train = TrainConfig(epochs=1)
-    recorder = GradientRecorder(ours, train.steps_per_epoch(len(y)), 1)
-    start = time.perf_counter()
-    train_replicas(ours, (x, y), {}, train, seeds=[0], after_backward=recorder, progress=False)
-    project = time.perf_counter() - start
-    print(
-        f"100 x 4 network, one epoch with gradient recording: reference {reference:.1f} s | "
-        f"project {project:.1f} s | ratio {reference / project:.1f}x"
-    )
 
 
 GRID = [(1, 16), (2, 16), (6, 16), (10, 16), (6, 8), (6, 32), (6, 64)]

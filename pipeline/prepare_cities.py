@@ -43,7 +43,7 @@ def main() -> None:
     }
     write_results(
         KEY,
-        {f"nearest_neighbour_{k}": v for k, v in nearest.items()},
+        {"nearest_neighbour_val_acc": nearest["val_acc"]},
         {
             "rows": {name: len(split) for name, split in splits.items()},
             "n_classes": n_classes,

@@ -25,6 +25,7 @@ COPIED = [
     "data/references",
 ]
 ROWS = 2000  # per split
+DEEP = 40  # hidden layers of the deep studies
 CELLS = ("d1_w16", "d6_w16", "d6_w8")  # a depth sweep and a width sweep, two points each
 SETTINGS = ("rff_f2_beats_1nn",)  # the goal setting (the unit tests cover both kinds)
 
@@ -46,8 +47,9 @@ def shrink(params: dict) -> dict:
     for cell in params["mlp_grid"]["cells"].values():
         cell["epochs"] = 2
     params["mlp_select"]["boundary_resolution"] = 60
-    for study in ("gradient_study", "residual_study"):
-        params[study]["epochs"] = 2
+    for study in ("gradient_study", "residual_study"):  # deep enough for dead layers
+        params[study].update(epochs=2, seeds=[0, 1, 2], depth=DEEP, layers_shown=[0, 20, DEEP - 1])
+    params["gradient_study"].update(profile_rows=256, simulated_seeds=10)
     params["implicit_encoding"].update(
         epochs=2, seeds=[0, 1], compile=False, boundary_resolution=60
     )
@@ -219,26 +221,28 @@ def test_editing_the_faces_library_leaves_every_cities_stage_up_to_date(repo: Pa
 
 
 def test_changing_params_reruns_only_the_stages_they_belong_to(repo: Path) -> None:
-    """One stage's section, and one grid cell (its foreach item): those, what reads them
-    (mlp_select) and the report rerun; nothing else does."""
-    before = (repo / "plots/mlp_epochs/summary.json").read_text()
-    report_before = sections((repo / "report/REPORT.md").read_text())
+    """A stage's section, or one grid cell (a foreach item): that stage, what reads it
+    (mlp_select) and the report are out of date, nothing else; rerunning the cell and
+    what follows brings everything up to date."""
+    original = yaml.safe_load((repo / "params.yaml").read_text())["mlp_epochs"]
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     set_params(repo, lambda p: p["mlp_grid"]["cells"]["d1_w16"].update(epochs=1) or p)
+    stale = set(json.loads(dvc(repo, "status", "--json").stdout))
+    assert stale == {"mlp_epochs", "mlp_grid@d1_w16", "mlp_select", "report"}
+    set_params(repo, lambda p: p.update({"mlp_epochs": original}) or p)
+
+    report_before = sections((repo / "report/REPORT.md").read_text())
     out = dvc(repo, "repro").stdout
     ran = sorted(
         line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")
     )
-    assert ran == ["mlp_epochs", "mlp_grid@d1_w16", "mlp_select", "report"], out
+    assert ran == ["mlp_grid@d1_w16", "mlp_select", "report"], out
     report_after = sections((repo / "report/REPORT.md").read_text())
     changed = [title for title in report_before if report_before[title] != report_after[title]]
-    assert "## 6.1 Q2: epochs" in changed
-    # the header: training times; 6.2: the cell's accuracy
-    assert set(changed) <= {"header", "## 6.1 Q2: epochs", "## 6.2 Q1-Q4: depth and width"}
-    assert "What happens to the losses over 2 epochs?" in report_after["## 6.1 Q2: epochs"]
-    assert (repo / "plots/mlp_epochs/summary.json").read_text() != before
-    assert len((repo / "plots/mlp_epochs/history.csv").read_text().splitlines()) == 1 + 2
+    assert "## 6.2 Q1-Q4: depth and width" in changed
+    assert set(changed) <= {"header", "## 6.2 Q1-Q4: depth and width"}  # header: timings
     assert summary(repo, "mlp_grid/d1_w16")["epochs"] == 1
+    assert len((repo / "plots/mlp_grid/d1_w16/history.csv").read_text().splitlines()) == 1 + 2
 
 
 def sections(report: str) -> dict[str, str]:
@@ -256,7 +260,7 @@ def test_report_covers_every_section(repo: Path) -> None:
     titles = [t for t in sections(report) if t != "header"]
     assert titles == ["## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
                       "## 6.1 Q4: batch size", "## 6.2 Q1-Q4: depth and width",
-                      "## 6.2 Q5-Q6: gradients of a 100-layer network", "## 6.2 Q7: implicit (sine) encoding",
+                      f"## 6.2 Q5-Q6: gradients of a {DEEP}-layer network", "## 6.2 Q7: implicit (sine) encoding",
                       "## 7.1: deepfake baselines", "## 7.2: error analysis"]  # fmt: skip
     assert "are missing" not in report and "is not in this run" not in report
     assert "**standin**: a synthetic stand-in" in report
@@ -287,15 +291,33 @@ def test_grid_and_selection(repo: Path) -> None:
 
 
 def test_deep_network_studies(repo: Path) -> None:
-    plain, residual = summary(repo, "gradient_study"), summary(repo, "residual_study")
-    assert set(plain["last_epoch"]) == {f"layer_{i}" for i in (0, 30, 60, 90, 95, 99)}
+    plain, fixes = summary(repo, "gradient_study"), summary(repo, "residual_study")
+    assert set(plain["last_epoch"]) == {f"layer_{i}" for i in (0, 20, DEEP - 1)}
     assert "bias not included" in plain["magnitude"]
-    assert "pre-activation" in residual["network"]["block"]
+    assert plain["seeds"] == [0, 1, 2] and plain["representative_seed"] in plain["seeds"]
+    assert 0 <= plain["seeds_with_dead_layer"]["init"] <= 1 and plain["simulation"]["seeds"] == 10
+    per_seed = (repo / "plots/gradient_study/per_seed.csv").read_text().splitlines()
+    assert (
+        per_seed[0].startswith("seed,topmost_dead_init,topmost_dead_final") and len(per_seed) == 4
+    )
+    params = yaml.safe_load((repo / "params.yaml").read_text())["residual_study"]
+    assert set(fixes["arms"]) == set(params["arms"]) | set(params["controls"])  # every arm ran
+    for name, arm in fixes["arms"].items():
+        assert len(arm["val_acc"]) == 3 and len(arm["span_per_epoch"]) == 2, name
+        assert (
+            arm["table"]["val_acc_low"]
+            <= arm["table"]["val_acc_mean"]
+            <= arm["table"]["val_acc_high"]
+        )
+    assert fixes["arms"]["shallow"]["hidden_layers"] == 6 and fixes["best_fix"] in params["arms"]
     header = (repo / "plots/residual_study/gradients.csv").read_text().splitlines()[0].split(",")
-    assert header == ["epoch"] + [f"layer_{i}" for i in range(100)]
+    assert header == ["epoch"] + [f"layer_{i}" for i in range(DEEP)]
     layers = (repo / "plots/residual_study/layers.csv").read_text().splitlines()
-    assert layers[0] == "series,epoch,magnitude"
-    for png in ("gradient_study/gradients", "gradient_study/heatmap", "residual_study/comparison"):
+    assert layers[0] == "series,epoch,magnitude,zero"
+    ratios = (repo / "plots/residual_study/ratios.csv").read_text().splitlines()
+    assert ratios[0] == "series,layer,log10_ratio" and len(ratios) == 1 + DEEP * len(params["arms"])
+    for png in ("gradient_study/gradients", "gradient_study/profile", "gradient_study/topmost_dead",
+                "residual_study/fixes", "residual_study/comparison"):  # fmt: skip
         assert (repo / f"plots/{png}.png").read_bytes()[:4] == b"\x89PNG"
 
 

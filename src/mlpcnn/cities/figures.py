@@ -233,3 +233,105 @@ def plot_frequency_sweep(
     if title:
         ax.set_title(title, fontsize="medium")
     save_figure(fig, path)
+
+
+def plot_gradient_profile(
+    profiles: Mapping[str, pd.DataFrame],
+    dead: Mapping[str, np.ndarray],
+    path: str | Path,
+    *,
+    title: str = "",
+) -> None:
+    """Top: log10 gradient magnitude against layer, median and interquartile band over
+    seeds, one line per ``profiles`` entry (from ``quantile_profile``); exact zeros are
+    not in the band but counted below. Bottom: per layer, the fraction of seeds whose
+    gradient is exactly zero (per profile) and whose layer is dead (per ``dead`` entry:
+    ``(R, layers)`` flags)."""
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 7), sharex=True, height_ratios=(2, 1), layout="constrained"
+    )
+    for name, frame in profiles.items():
+        (line,) = top.plot(frame["layer"], frame["median"], label=f"{name}: median")
+        top.fill_between(
+            frame["layer"],
+            frame["q25"],
+            frame["q75"],
+            color=line.get_color(),
+            alpha=0.2,
+            label=f"{name}: interquartile range",
+        )
+        bottom.plot(
+            frame["layer"],
+            frame["zero_fraction"],
+            color=line.get_color(),
+            label=f"{name}: gradient exactly 0",
+        )
+    for (name, flags), style in zip(dead.items(), ("--", ":", "-."), strict=False):
+        bottom.plot(
+            np.arange(flags.shape[1]),
+            flags.mean(axis=0),
+            style,
+            color="black",
+            label=f"dead layer ({name})",
+        )
+    label_axes(top, "", "log10 squared L2 norm of the weight gradient", fontsize="small")
+    bottom.set_ylim(-0.03, 1.03)
+    label_axes(bottom, "hidden layer", "fraction of seeds", fontsize="small")
+    save_figure(fig, path, title)
+
+
+def plot_topmost_dead(
+    tops: Mapping[str, np.ndarray], depth: int, path: str | Path, *, title: str = ""
+) -> None:
+    """Histogram over seeds of the topmost dead layer (-1: no dead layer), one bar set
+    per ``tops`` entry."""
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    bins = np.arange(-1.5, depth + 0.5, max(1, depth // 25))
+    ax.hist(list(tops.values()), bins=bins, label=list(tops), alpha=0.8)
+    label_axes(ax, "topmost dead layer (-1: none)", "seeds", fontsize="small")
+    save_figure(fig, path, title)
+
+
+def plot_fixes(
+    ratios: Mapping[str, np.ndarray],
+    accuracy: pd.DataFrame,
+    path: str | Path,
+    *,
+    control: tuple[float, str] | None = None,
+    title: str = "",
+) -> None:
+    """Left: per arm, the median over seeds of log10 ||grad W|| / ||W|| against layer in
+    the last epoch, with its interquartile band (``ratios[arm]``: ``(layers, R)``).
+    Right: mean validation accuracy per arm with its 95% interval (``accuracy`` has
+    ``arm``, ``mean``, ``low``, ``high``); ``control`` draws (value, label) dashed."""
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 4.5), width_ratios=(3, 2), layout="constrained"
+    )
+    for name, values in ratios.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(values > 0, np.log10(values), np.nan)
+        layers = np.arange(len(values))
+        median = np.nanmedian(logs, axis=1) if np.isfinite(logs).any() else logs[:, 0]
+        (line,) = left.plot(layers, median, label=name)
+        left.fill_between(
+            layers,
+            np.nanquantile(logs, 0.25, axis=1),
+            np.nanquantile(logs, 0.75, axis=1),
+            color=line.get_color(),
+            alpha=0.2,
+        )
+    label_axes(left, "hidden layer", "log10 ||grad W|| / ||W||, last epoch", fontsize="small")
+    positions = np.arange(len(accuracy))
+    right.errorbar(
+        positions,
+        accuracy["mean"],
+        yerr=[accuracy["mean"] - accuracy["low"], accuracy["high"] - accuracy["mean"]],
+        fmt="o",
+        capsize=4,
+        label="mean over seeds, 95% interval",
+    )
+    if control is not None:
+        right.axhline(control[0], color="grey", linestyle="--", linewidth=1, label=control[1])
+    right.set_xticks(positions, accuracy["arm"], rotation=30, ha="right")
+    label_axes(right, "", "validation accuracy after training", fontsize="small")
+    save_figure(fig, path, title)

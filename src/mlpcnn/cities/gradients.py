@@ -1,7 +1,17 @@
-"""Recording per-layer gradient magnitudes while training (the vanishing-gradient study)."""
+"""Gradients of deep MLPs: recording them while training, and telling dead from vanished.
+
+The course's measure of a hidden layer's gradient is, per batch, the squared L2 norm of
+its weight gradient, and per epoch the mean over the epoch's batches. An exact zero in
+it has two causes that look the same: a *dead* layer (every unit's ReLU outputs 0 for
+every training input, so no gradient passes it and every layer below gets exactly 0),
+or a gradient that *vanished* below what float32 can hold. So beside the measure this
+module finds the dead layers, and computes the profile at initialisation in float64.
+"""
 
 from __future__ import annotations
 
+import copy
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -10,16 +20,21 @@ import pandas as pd
 import torch
 
 from mlpcnn.cities.replicas import ReplicaMLP
-from mlpcnn.cities.training import TrainConfig, TrainResult, train_replicas
+from mlpcnn.cities.training import TrainConfig, TrainResult, per_replica_loss, train_replicas
+from mlpcnn.common.params import InvalidParam
+
+CHUNK = 1 << 14  # inputs per forward pass when scanning a whole split
 
 
 class GradientRecorder:
-    """An ``after_backward`` hook for :func:`~mlpcnn.training.train_replicas`.
+    """An ``after_backward`` hook for :func:`~mlpcnn.cities.training.train_replicas`.
 
-    For each hidden layer and replica, the gradient magnitude of a batch is the squared
-    L2 norm of the layer's weight gradient (the bias is not included); the figure of an
-    epoch is its mean over the epoch's batches. Layers of one shape are reduced together
-    (a 100-layer network costs a handful of operations per step, not hundreds).
+    For each hidden layer and replica, per batch: the squared L2 norm of the layer's
+    weight gradient (the course's measure; the bias is not included) and the scale-free
+    ratio ||grad W|| / ||W|| (comparable across layers whatever their inputs' scale; a
+    batch where ||W|| = 0 has no ratio). Per epoch, the mean over batches. Layers of one
+    shape are reduced together (a 100-layer network costs a handful of operations per
+    step, not hundreds).
     """
 
     def __init__(self, model: ReplicaMLP, steps_per_epoch: int, epochs: int) -> None:
@@ -30,37 +45,32 @@ class GradientRecorder:
             groups[tuple(model.weights[i].shape)].append(i)
         device = model.weights[0].device
         self.groups = [(torch.tensor(idx, device=device), idx) for idx in groups.values()]
-        self.sums = torch.zeros(epochs, self.depth, model.replicas, device=device)
+        dtype = model.weights[0].dtype
+        self.sums = torch.zeros(epochs, self.depth, model.replicas, device=device, dtype=dtype)
+        self.ratio_sums = torch.zeros_like(self.sums)
+        self.ratio_counts = torch.zeros_like(self.sums)
 
     def __call__(self, model: ReplicaMLP, step: int) -> None:
         epoch = step // self.steps_per_epoch
         for index, layers in self.groups:
             grads = torch.stack([model.weights[i].grad for i in layers])  # (L, R, fan_in, fan_out)
-            self.sums[epoch].index_add_(0, index, grads.pow(2).sum(dim=(2, 3)))
+            weights = torch.stack([model.weights[i].detach() for i in layers])
+            squared = grads.pow(2).sum(dim=(2, 3))  # (L, R)
+            weight_norm = weights.pow(2).sum(dim=(2, 3)).sqrt()
+            defined = weight_norm > 0
+            ratio = torch.where(defined, squared.sqrt() / weight_norm.clamp_min(1e-30), 0.0)
+            self.sums[epoch].index_add_(0, index, squared)
+            self.ratio_sums[epoch].index_add_(0, index, ratio)
+            self.ratio_counts[epoch].index_add_(0, index, defined.to(ratio.dtype))
 
     def epoch_means(self) -> np.ndarray:
-        """``(epochs, layers, R)``: mean over each epoch's batches."""
+        """``(epochs, layers, R)``: the course's measure, mean over each epoch's batches."""
         return (self.sums / self.steps_per_epoch).cpu().numpy().astype(np.float64)
 
-
-def gradient_frame(magnitudes: np.ndarray) -> pd.DataFrame:
-    """Wide: one row per epoch, one ``layer_<i>`` column per layer of ``(epochs, layers)``."""
-    columns = {f"layer_{i}": magnitudes[:, i] for i in range(magnitudes.shape[1])}
-    return pd.DataFrame({"epoch": np.arange(1, len(magnitudes) + 1), **columns})
-
-
-def layer_series(magnitudes: np.ndarray, layers: Sequence[int]) -> pd.DataFrame:
-    """Long, for a log-scale chart: (series ``layer <i>``, epoch, magnitude) of ``layers``.
-
-    An exact zero has no row (a gap: a log scale cannot draw it).
-    """
-    rows = [
-        {"series": f"layer {layer}", "epoch": epoch + 1, "magnitude": float(value)}
-        for layer in layers
-        for epoch, value in enumerate(magnitudes[:, layer])
-        if value > 0
-    ]
-    return pd.DataFrame(rows, columns=["series", "epoch", "magnitude"])
+    def epoch_ratios(self) -> np.ndarray:
+        """``(epochs, layers, R)``: mean ||grad W|| / ||W|| over the batches where defined."""
+        means = self.ratio_sums / self.ratio_counts
+        return means.cpu().numpy().astype(np.float64)
 
 
 def train_recording_gradients(
@@ -69,11 +79,153 @@ def train_recording_gradients(
     splits: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
     config: TrainConfig,
     seeds: Sequence[int],
-) -> tuple[TrainResult, np.ndarray]:
+) -> tuple[TrainResult, GradientRecorder]:
     """Train ``model`` as :func:`train_replicas` does, recording every hidden layer's
-    gradient magnitude each step; returns the result and ``(epochs, layers, R)`` means."""
+    gradient each step; returns the result and the recorder."""
     recorder = GradientRecorder(model, config.steps_per_epoch(len(train_split[1])), config.epochs)
     result = train_replicas(
         model, train_split, splits, config, seeds=seeds, after_backward=recorder
     )
-    return result, recorder.epoch_means()
+    return result, recorder
+
+
+@torch.inference_mode()
+def alive_units(model: ReplicaMLP, x: torch.Tensor) -> np.ndarray:
+    """``(R, layers, width)``: whether each hidden unit's ReLU outputs more than 0 for
+    at least one row of ``x`` (eval mode, in chunks of rows)."""
+    was_training = model.training
+    model.eval()
+    alive = None
+    for start in range(0, len(x), CHUNK):
+        chunk = [(a > 0).any(dim=1) for a in model.relu_outputs(x[start : start + CHUNK])]
+        found = torch.stack(chunk, dim=1)  # (R, layers, width)
+        alive = found if alive is None else alive | found
+    model.train(was_training)
+    return alive.cpu().numpy()
+
+
+def dead_layers(alive: np.ndarray) -> np.ndarray:
+    """``(R, layers)``: a layer is dead when none of its units is alive."""
+    return ~alive.any(axis=-1)
+
+
+def topmost(dead: np.ndarray) -> np.ndarray:
+    """``(R,)``: the index of each replica's topmost dead layer, or -1 when none is dead."""
+    layers = np.arange(dead.shape[1])
+    return np.where(dead.any(axis=1), np.where(dead, layers, -1).max(axis=1), -1)
+
+
+def initial_profile(model: ReplicaMLP, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """``(R, layers)``: log10 of each hidden layer's squared weight-gradient norm at the
+    model's current weights, on the batch ``(x, y)``, computed in float64 (where float32
+    underflows after a few dozen layers); -inf where the gradient is exactly zero."""
+    double = copy.deepcopy(model).double().train()
+    double.batch_stats = len(y) > 1
+    labels = y.expand(double.replicas, -1)
+    per_replica_loss(double(x.double()), labels).sum().backward()
+    squared = torch.stack(
+        [double.weights[i].grad.pow(2).sum(dim=(1, 2)) for i in range(double.config.depth)], dim=1
+    )  # (R, layers)
+    with np.errstate(divide="ignore"):
+        return np.log10(squared.numpy())
+
+
+def simulate_default_init(
+    x: np.ndarray, depth: int, width: int, seeds: int, seed: int = 0
+) -> np.ndarray:
+    """``(seeds, depth)`` dead-layer flags of ``seeds`` draws of PyTorch's default init
+    (weights and biases uniform in +-1/sqrt(fan_in)) of a plain ReLU MLP, on inputs
+    ``x``, in float64 with numpy: an independent check of the torch study."""
+    rng = np.random.default_rng(seed)
+    dead = np.zeros((seeds, depth), dtype=bool)
+    for s in range(seeds):
+        h = x.astype(np.float64)
+        for i in range(depth):
+            bound = 1 / math.sqrt(h.shape[1])
+            w = rng.uniform(-bound, bound, (h.shape[1], width))
+            b = rng.uniform(-bound, bound, width)
+            h = np.maximum(h @ w + b, 0.0)
+            dead[s, i] = not (h > 0).any()
+    return dead
+
+
+def zero_below(dead: np.ndarray) -> np.ndarray:
+    """``(R,)``: how many layers have an exactly zero weight gradient because of dead
+    layers: all layers up to one above the topmost dead one (its input is 0)."""
+    top = topmost(dead)
+    return np.where(top >= 0, np.minimum(top + 2, dead.shape[1]), 0)
+
+
+def decay_per_layer(profile: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """``(R,)``: slope of log10 squared gradient norm against layer index (decades per
+    layer, positive = larger towards the output) over each replica's live layers above
+    its topmost dead layer; NaN with fewer than 3 such layers."""
+    top = topmost(dead)
+    slopes = np.full(len(profile), np.nan)
+    for r, row in enumerate(profile):
+        layers = np.arange(top[r] + 2, len(row))
+        layers = layers[np.isfinite(row[layers])]
+        if len(layers) >= 3:
+            slopes[r] = np.polyfit(layers, row[layers], 1)[0]
+    return slopes
+
+
+def representative(top: np.ndarray, fallback: np.ndarray) -> int:
+    """The replica whose topmost dead layer is the median among replicas with one (the
+    lower median; ties: the first); with none dead, the replica of median ``fallback``."""
+    candidates = np.flatnonzero(top >= 0)
+    values = top[candidates] if len(candidates) else fallback
+    candidates = candidates if len(candidates) else np.arange(len(fallback))
+    target = np.sort(values)[(len(values) - 1) // 2]
+    return int(candidates[np.flatnonzero(values == target)[0]])
+
+
+def check_layers(layers: Sequence[int], depth: int) -> list[int]:
+    """Hidden layer indices to show: a non-empty list within ``[0, depth)``."""
+    if not layers or any(not isinstance(i, int) or not 0 <= i < depth for i in layers):
+        raise InvalidParam(f"layers_shown: expected layers in [0, {depth - 1}], got {layers}")
+    return list(layers)
+
+
+def gradient_frame(magnitudes: np.ndarray) -> pd.DataFrame:
+    """Wide: one row per epoch, one ``layer_<i>`` column per layer of ``(epochs, layers)``."""
+    columns = {f"layer_{i}": magnitudes[:, i] for i in range(magnitudes.shape[1])}
+    return pd.DataFrame({"epoch": np.arange(1, len(magnitudes) + 1), **columns})
+
+
+def layer_series(magnitudes: np.ndarray, layers: Sequence[int], floor: float) -> pd.DataFrame:
+    """Long, for a log-scale chart: (series ``layer <i>``, epoch, magnitude) of ``layers``
+    of ``(epochs, layers)``, an exact zero drawn at ``floor`` (flagged in ``zero``), as
+    the PNG draws it: a log scale cannot show 0, and a chart of dead layers would be empty.
+    """
+    rows = [
+        {
+            "series": f"layer {layer}",
+            "epoch": epoch + 1,
+            "magnitude": max(float(value), floor),
+            "zero": bool(value == 0),
+        }
+        for layer in layers
+        for epoch, value in enumerate(magnitudes[:, layer])
+    ]
+    return pd.DataFrame(rows, columns=["series", "epoch", "magnitude", "zero"])
+
+
+def quantile_profile(log_values: np.ndarray) -> pd.DataFrame:
+    """Per layer of ``(R, layers)`` log10 values (-inf = exact zero): the median and
+    quartiles over replicas of the finite values, and the fraction that are zero."""
+    rows = []
+    for layer in range(log_values.shape[1]):
+        column = log_values[:, layer]
+        finite = column[np.isfinite(column)]
+        quartiles = np.quantile(finite, [0.25, 0.5, 0.75]) if len(finite) else [np.nan] * 3
+        rows.append(
+            {
+                "layer": layer,
+                "q25": quartiles[0],
+                "median": quartiles[1],
+                "q75": quartiles[2],
+                "zero_fraction": float(np.mean(~np.isfinite(column))),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -7,6 +7,11 @@ layers whose input and output widths agree become pre-activation residual blocks
 unchanged, and the branch adds a zero-mean correction. (The post-activation form
 ``x + ReLU(Linear(x))`` only ever adds non-negative values, so over 100 layers of raw
 coordinates the activations, the loss and the gradients blow up instead.)
+
+``init`` chooses the hidden layers' initialisation: PyTorch's default (uniform, Var(W) =
+1/(3 fan_in): each width-4 ReLU layer shrinks the signal about 6x) or He's (normal,
+Var(W) = 2/fan_in, zero bias: the ReLU's halving is compensated). ``zero_branch``
+starts every residual block at the identity (its branch's weight and bias are zero).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from torch import nn
 from mlpcnn.common.io import atomic_output
 from mlpcnn.common.params import InvalidParam
 
+INITS = ("default", "he")
+
 
 @dataclass(frozen=True)
 class MLPConfig:
@@ -30,12 +37,18 @@ class MLPConfig:
     n_classes: int = 33
     batchnorm: bool = False
     residual: bool = False
+    init: str = "default"  # "default" (PyTorch's) or "he" (kaiming normal, zero bias)
+    zero_branch: bool = False  # residual blocks start as the identity
 
     def __post_init__(self) -> None:
         for name in ("in_features", "depth", "width", "n_classes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidParam(f"{name}: expected a positive integer, got {value!r}")
+        if self.init not in INITS:
+            raise InvalidParam(f"init: expected one of {', '.join(INITS)}, got {self.init!r}")
+        if self.zero_branch and not self.residual:
+            raise InvalidParam("zero_branch: needs residual: true (it zeroes residual branches)")
 
     def layer_widths(self) -> list[tuple[int, int]]:
         """(in, out) of each hidden layer, input layer first."""
@@ -83,7 +96,16 @@ def seeded_mlp(config: MLPConfig, seed: int) -> MLP:
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return MLP(config)
+        model = MLP(config)
+        with torch.no_grad():
+            for i, layer in enumerate(model.hidden):
+                if config.init == "he":
+                    nn.init.kaiming_normal_(layer.linear.weight, nonlinearity="relu")
+                    nn.init.zeros_(layer.linear.bias)
+                if config.zero_branch and config.is_residual(i):
+                    nn.init.zeros_(layer.linear.weight)
+                    nn.init.zeros_(layer.linear.bias)
+        return model
 
 
 def save_mlps(path: str | Path, models: Sequence[MLP], seeds: Sequence[int]) -> None:

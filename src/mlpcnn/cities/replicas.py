@@ -9,7 +9,7 @@ per-operation overhead, which dominates such small networks on a CPU, is paid on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -75,15 +75,28 @@ class ReplicaMLP(nn.Module):
             x = x.expand(self.replicas, -1, -1)
         h = x
         for i in range(self.config.depth):
-            if self._residual[i]:  # pre-activation block: h + Linear(ReLU([BN](h)))
-                z = self._batch_norm(i, h) if self.config.batchnorm else h
-                h = h + torch.baddbmm(self.biases[i], torch.relu(z), self.weights[i])
-                continue
-            z = torch.baddbmm(self.biases[i], h, self.weights[i])  # (R, B, F)
-            if self.config.batchnorm:
-                z = self._batch_norm(i, z)
-            h = torch.relu(z)
+            h, _ = self._layer(i, h)
         return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (R, B, C)
+
+    def relu_outputs(self, x: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Each hidden layer's ReLU output ``(R, B, width)``, input layer first: what a
+        dead unit (zero for every input) is read from. ``x`` as for ``forward``."""
+        h = x.expand(self.replicas, -1, -1) if x.dim() == 2 else x
+        for i in range(self.config.depth):
+            h, activation = self._layer(i, h)
+            yield activation
+
+    def _layer(self, i: int, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hidden layer ``i`` on ``h`` (R, B, fan_in): (its output, its ReLU's output)."""
+        if self._residual[i]:  # pre-activation block: h + Linear(ReLU([BN](h)))
+            z = self._batch_norm(i, h) if self.config.batchnorm else h
+            a = torch.relu(z)
+            return h + torch.baddbmm(self.biases[i], a, self.weights[i]), a
+        z = torch.baddbmm(self.biases[i], h, self.weights[i])  # (R, B, F)
+        if self.config.batchnorm:
+            z = self._batch_norm(i, z)
+        a = torch.relu(z)
+        return a, a
 
     def _batch_norm(self, i: int, z: torch.Tensor) -> torch.Tensor:
         r, b, f = z.shape

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlpcnn.report.markdown import missing, num, pct, points, table
+from mlpcnn.report.markdown import missing, num, pct, points, pvalue, table
 from mlpcnn.report.study import Study
 
 
@@ -292,71 +292,133 @@ def section_grid(s: Study) -> str:
 
 def section_gradients(s: Study) -> str:
     m = s.results
-    plain, residual = m.get("gradient_study"), m.get("residual_study")
+    plain, fixes = m.get("gradient_study"), m.get("residual_study")
     shape = s.params.get("gradient_study", {})
     depth, width = shape.get("depth", "many"), shape.get("width", "few")
     out = [
         f"## 6.2 Q5-Q6: gradients of a {depth}-layer network",
         "",
-        f"Do gradients vanish in {depth} layers of width {width}, and do residual connections help?",
+        f"Do gradients vanish in {depth} layers of width {width}, why, and what fixes it?",
     ]
     if not plain:
         return "\n".join([*out, "", missing("gradient_study")])
-    studies = {"plain": plain} | ({"residual": residual} if residual else {})
-    layers = list(plain["last_epoch"])
-    last = plain["network"]["hidden_layers"] - 1
-    rows = [
-        [
-            name,
-            *(f"{study['last_epoch'][k]:.3g}" for k in layers),
-            num(study.get("ratio_first_to_last_layer"), 3),
-            study["zero_layers_last_epoch"],
-            pct(study["final_val_acc"]),
-        ]
-        for name, study in studies.items()
+    n = len(plain["seeds"])
+    net = plain["network"]
+    dead, sim = plain["seeds_with_dead_layer"], plain["simulation"]
+    top = plain["topmost_dead_after_training"]
+    decay = plain["decay_decades_per_layer_init"]
+    rep = plain["representative_seed"]
+    rep_top = plain["representative_topmost_dead"]
+    shown = (
+        f"its topmost dead layer is {rep_top}, so layers 0 to {min(rep_top + 1, net['hidden_layers'] - 1)} "
+        f"show exactly 0 ({plain['representative_zero_layers_last_epoch']} layers at 0 in the last epoch)"
+        if rep_top >= 0
+        else f"it has no dead layer ({plain['representative_zero_layers_last_epoch']} layers at 0 in the last epoch)"
+    )
+    text = [
+        f"A layer is dead when {plain['dead_layer']}. Over {n} seeds ({net['block']}), "
+        f"{pct(dead['init'], 0)} of the networks have at least one dead layer at initialisation and "
+        f"{pct(dead['after_training'], 0)} after training"
+        + (
+            f"; after training the topmost dead layer is at {top['median']:.0f} (median; quartiles {top['q25']:.0f} and "
+            f"{top['q75']:.0f})"
+            if top["n"]
+            else ""
+        )
+        + f". An independent float64 simulation of {sim['seeds']} draws of the same initialisation "
+        f"gives {pct(sim['with_dead_layer'], 0)} with a dead layer and {pct(sim['all_zero'], 0)} with "
+        f"every layer's gradient exactly zero (this study at initialisation: {pct(sim['study_at_init_with_dead_layer'], 0)} "
+        f"and {pct(sim['study_at_init_all_zero'], 0)}).",
+        "A dead layer outputs 0 for every input, so no gradient passes it: every layer below it, and "
+        "the one above it (whose input is 0), has a weight gradient of exactly 0. In the last epoch "
+        f"{pct(plain['seeds_all_zero_last_epoch'], 0)} of the seeds have all {net['hidden_layers']} "
+        "layers at exactly 0.",
     ]
-    text = []
-    if plain["zero_layers_last_epoch"] == plain["network"]["hidden_layers"]:
+    if decay["n"]:
         text.append(
-            "In the plain network every layer's gradient is exactly zero in the last epoch: its ReLUs "
-            "are dead, the network outputs a constant and predicts "
-            f"{pct(plain['final_val_acc'])} of the validation set right (the largest class)."
+            f"Above the topmost dead layer the gradient still vanishes towards the input: at "
+            f"initialisation its squared norm grows by {decay['median']:.2f} decades per layer towards "
+            f"the output (median over {decay['n']} seeds, computed in float64), beyond what float32 can "
+            "hold after a few dozen layers."
         )
-    else:
-        text.append(
-            f"In the plain network layer 0's gradient is {num(plain.get('ratio_first_to_last_layer'), 3)} "
-            f"times layer {last}'s in the last epoch."
-        )
-    if residual:
-        zero = residual["zero_layers_last_epoch"]
-        alive = (
-            "every layer's gradient is non-zero in the last epoch"
-            if zero == 0
-            else f"{zero} of {residual['network']['hidden_layers']} layers have a zero gradient in the last epoch"
-        )
-        text.append(
-            f"With residual blocks ({residual['network']['block']}) {alive}, and the network reaches "
-            f"{pct(residual['final_val_acc'])} validation accuracy in {residual['epochs']} epochs."
-        )
+    text.append(
+        f"The course's chart below shows seed {rep}, chosen by rule ({plain['representative_rule']}): "
+        f"{shown}; its final validation accuracy is {pct(plain['final_val_acc_representative'])}, the mean over "
+        f"seeds is {pct(plain['final_val_acc']['mean'])}."
+    )
     out += [
-        "",
-        s.figure(
-            "residual_study/comparison" if residual else "gradient_study/gradients",
-            "gradient magnitude per epoch of layers " + ", ".join(k.split("_")[1] for k in layers),
-        ),
-        "",
-        s.figure(
-            "residual_study/comparison_heatmap" if residual else "gradient_study/heatmap",
-            "gradient magnitude of every layer and epoch",
-        ),
         "",
         f"Magnitude: {plain['magnitude']}.",
         "",
-        table(
-            ["network", *layers, f"layer 0 / layer {last}", "zero layers", "final val acc"], rows
+        " ".join(text),
+        "",
+        s.figure("gradient_study/gradients", f"course measure per epoch, seed {rep}"),
+        "",
+        s.figure(
+            "gradient_study/profile", "gradient profile over seeds, dead layers and exact zeros"
         ),
         "",
-        " ".join(text),
+        s.figure("gradient_study/topmost_dead", "topmost dead layer over seeds"),
+    ]
+    if not fixes:
+        return "\n".join([*out, "", missing("residual_study")])
+    rows = []
+    for name, arm in fixes["arms"].items():
+        t = arm["table"]
+        test = arm["test_vs_control"]
+        rows.append([
+            name, t["hidden_layers"], ", ".join(f"{k}: {v}" for k, v in arm["arm"].items()) or "-",
+            f"{pct(t['val_acc_mean'])} [{pct(t['val_acc_low'])}, {pct(t['val_acc_high'])}]",
+            f"{points(test['difference'])} (p = {pvalue(test['p_value'])})" if name != fixes["control"] else "-",
+            f"{t['seeds_with_dead_layer']} of {len(fixes['seeds'])}",
+            num(t["worst_span_decades"], 1),
+        ])  # fmt: skip
+    best = fixes["arms"][fixes["best_fix"]]["table"]
+    control = fixes["arms"][fixes["control"]]["table"]
+    best_test = fixes["arms"][fixes["best_fix"]]["test_vs_control"]
+    flow = [n for n, a in fixes["arms"].items() if a["table"]["hidden_layers"] == fixes["depth"]
+            and a["table"]["seeds_with_dead_layer"] == 0 and a["table"]["within_span"]]  # fmt: skip
+    verdict = (
+        "at least the control's"
+        if best["val_acc_mean"] >= control["val_acc_mean"]
+        else "below the control's"
+    )
+    significance = (
+        "a difference beyond seed noise at 0.05"
+        if best_test["p_value"] is not None and best_test["p_value"] < 0.05
+        else f"not distinguishable from it with {len(fixes['seeds'])} seeds"
+    )
+    out += [
+        "",
+        f"Fixes at the same depth ({fixes['depth']}), width ({fixes['width']}), {fixes['epochs']} epochs "
+        f"and seeds, against shallow controls. Ratio: {fixes['ratio']}; span: {fixes['span']}.",
+        "",
+        table(
+            [
+                "arm",
+                "hidden layers",
+                "change",
+                "val acc [95% interval]",
+                "vs control (Welch, uncorrected)",
+                "seeds with a dead layer",
+                "worst span (decades)",
+            ],
+            rows,
+        ),
+        "",
+        "Deep arms that restore the gradient flow (no dead layer in any seed, span within "
+        f"{fixes['max_span_decades']:g} decades at every epoch): "
+        + (", ".join(flow) or "none")
+        + ". "
+        f"The best fix, **{fixes['best_fix']}**, reaches {pct(best['val_acc_mean'])} mean validation "
+        f"accuracy, {verdict} ({fixes['control']}: {pct(control['val_acc_mean'])}; {significance}, "
+        f"Welch p = {pvalue(best_test['p_value'])}).",
+        "",
+        s.figure(
+            "residual_study/fixes", "scale-free gradient ratio per layer and accuracy of each fix"
+        ),
+        "",
+        s.figure("residual_study/comparison", "course measure: plain network and the best fix"),
     ]
     return "\n".join(out)  # fmt: skip
 

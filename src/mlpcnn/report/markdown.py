@@ -27,3 +27,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def missing(name: str) -> str:
     return f"*Not in this run: the results of `{name}` are missing.*"
+
+
+def pvalue(value: float | None) -> str:
+    """A p-value: three decimals, or two significant digits below 0.001."""
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
