@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from stage_cities import (
     MODEL_KEYS,
     TRAIN_KEYS,
@@ -32,6 +31,7 @@ from stage_shared import (
     write_results,
 )
 
+from mlpcnn.cities.encodings import standardiser
 from mlpcnn.cities.figures import plot_fixes, plot_gradient_heatmaps, plot_gradient_magnitudes
 from mlpcnn.cities.gradients import (
     alive_units,
@@ -42,6 +42,7 @@ from mlpcnn.cities.gradients import (
     train_recording_gradients,
 )
 from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.stats import compare, seed_interval
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
 from mlpcnn.common.params import InvalidParam, check_keys
@@ -76,15 +77,12 @@ def main() -> None:
         for name, arm in arms.items():
             group = "arms" if name in params["arms"] else "controls"
             check_keys(arm, ARM_KEYS, f"{group}.{name}")
-    x_train = data.train[0]
-    mean, std = x_train.mean(dim=0), x_train.std(dim=0)  # the training split's statistics
+    standardise = standardiser(data.train[0])
 
     results, magnitudes, ratios = {}, {}, {}
     for name, arm in arms.items():
-        standardise = bool(arm.get("standardise", False))
-        splits = {
-            s: (((x - mean) / std) if standardise else x, y) for s, (x, y) in data.splits.items()
-        }
+        scale = standardise if arm.get("standardise", False) else (lambda x: x)
+        splits = {s: (scale(x), y) for s, (x, y) in data.splits.items()}
         model_params = {**params, **{k: v for k, v in arm.items() if k != "standardise"}}
         overrides = {k: arm[k] for k in ("residual", "zero_branch", "init") if k in arm}
         group = "arms" if name in params["arms"] else "controls"
@@ -104,14 +102,19 @@ def main() -> None:
     controls = list(params["controls"])
     control = max(controls, key=lambda n: results[n]["table"]["val_acc_mean"])
     best = pick_best(results, deep)
+    # Every other arm against the control, one Holm-corrected family.
+    tests = compare({n: (results[n]["val_acc"], results[control]["val_acc"])
+                     for n in arms if n != control})  # fmt: skip
     for name in arms:
-        results[name]["test_vs_control"] = welch(
-            results[name]["val_acc"], results[control]["val_acc"]
-        )
+        results[name]["test_vs_control"] = tests.get(name)
 
     write_csv(OUT / "gradients.csv", gradient_frame(magnitudes[best][:, :, 0]))
     write_csv(OUT / "layers.csv", layer_series(magnitudes[best][:, :, 0], shown, floor))
-    last_ratios = {n: _log_median(ratios[n][-1]) for n in deep}
+    last_ratios = {
+        n: pd.DataFrame({"layer": np.arange(ratios[n].shape[1]),
+                         "log10_ratio": _log_median(ratios[n][-1:])[0]})
+        for n in deep
+    }  # fmt: skip
     write_csv(OUT / "ratios.csv", series_table(last_ratios, "layer", ["log10_ratio"]))
     plain = pd.read_csv(PLOTS / PLAIN / "gradients.csv").drop(columns="epoch").to_numpy()
     plain_seed = read_summary(PLAIN)["representative_seed"]
@@ -186,8 +189,9 @@ def main() -> None:
 def summarise_arm(name, arm, config, result, ratios, dead, max_span) -> dict:
     """An arm's figures: accuracy with a 95% t-interval, dead layers, span of the ratio."""
     val = result.history["val_acc"][-1]  # (R,)
-    low, high = _interval(val)
-    median = _log_median_matrix(ratios)  # (epochs, layers)
+    interval = seed_interval(val)
+    low, high = interval["low"], interval["high"]
+    median = _log_median(ratios)  # (epochs, layers)
     spans = np.nanmax(median, axis=1) - np.nanmin(median, axis=1)
     history = pd.concat([result.frame(r).assign(replica=r) for r in range(len(val))])
     return {
@@ -221,30 +225,11 @@ def pick_best(results: dict, deep: list[str]) -> str:
     return max(pool, key=lambda n: results[n]["table"]["val_acc_mean"])
 
 
-def welch(a: list[float], b: list[float]) -> dict:
-    result = stats.ttest_ind(a, b, equal_var=False)
-    p = float(result.pvalue) if np.isfinite(result.pvalue) else 1.0
-    return {"test": "Welch's t-test", "difference": float(np.mean(a) - np.mean(b)), "p_value": p}
-
-
-def _interval(values: np.ndarray) -> tuple[float, float]:
-    if len(values) < 2:
-        return float(values.mean()), float(values.mean())
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean() - half), float(values.mean() + half)
-
-
-def _log_median_matrix(ratios: np.ndarray) -> np.ndarray:
-    """``(epochs, layers, R)`` -> ``(epochs, layers)``: log10 of the median over seeds."""
+def _log_median(ratios: np.ndarray) -> np.ndarray:
+    """``(epochs, layers, R)`` -> ``(epochs, layers)``: log10 of the median over seeds
+    of the positive ratios (NaN where none is positive)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log10(np.nanmedian(np.where(ratios > 0, ratios, np.nan), axis=2))
-
-
-def _log_median(ratios: np.ndarray) -> pd.DataFrame:
-    """``(layers, R)`` -> one row per layer: log10 of the median ratio over seeds."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.log10(np.nanmedian(np.where(ratios > 0, ratios, np.nan), axis=1))
-    return pd.DataFrame({"layer": np.arange(len(values)), "log10_ratio": values})
 
 
 if __name__ == "__main__":

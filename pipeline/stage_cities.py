@@ -17,6 +17,7 @@ from mlpcnn.common.io import atomic_output
 from mlpcnn.common.params import check_seeds
 
 RAW_CITIES = Path("data/raw/cities")
+NEIGHBOURHOODS = ("inside (none)", "border (some)", "surrounded (all)")  # codes 0, 1, 2
 PREPARED_CITIES = PREPARED / "cities.npz"
 MODEL_KEYS = ("depth", "width", "batchnorm")
 # What params.yaml may set of TrainConfig (record_batch_loss is the stage's choice).
@@ -50,6 +51,8 @@ class CityTensors:
     train: tuple[torch.Tensor, torch.Tensor]
     splits: dict[str, tuple[torch.Tensor, torch.Tensor]]  # train, val, test
     n_classes: int
+    nearest: dict[str, np.ndarray]  # val, test: 1-nearest-neighbour's predicted labels
+    test_neighbourhood: np.ndarray  # (N_test,) 0 inside, 1 border, 2 surrounded (prepare_cities)
 
 
 def load_prepared_cities(device: torch.device) -> CityTensors:
@@ -64,7 +67,10 @@ def load_prepared_cities(device: torch.device) -> CityTensors:
             for name in ("train", "val", "test")
         }
         n_classes = int(arrays["n_classes"])
-    return CityTensors(train=splits["train"], splits=splits, n_classes=n_classes)
+        nearest = {name: arrays[f"nearest_{name}"] for name in ("val", "test")}
+        neighbourhood = arrays["test_neighbourhood"]
+    return CityTensors(train=splits["train"], splits=splits, n_classes=n_classes, nearest=nearest,
+                       test_neighbourhood=neighbourhood)  # fmt: skip
 
 
 def save_model(model: torch.nn.Module, path: Path) -> None:

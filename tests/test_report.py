@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import copy
-
+from mlpcnn.cities.stats import compare, seed_interval
 from mlpcnn.report.document import render_report, training_seconds
+from mlpcnn.report.markdown import verdict
 from mlpcnn.report.study import Study
 
 CITIES = {
@@ -11,33 +11,52 @@ CITIES = {
     "classes_present": {"train": 33, "val": 30, "test": 31},
     "nearest_neighbour": {"val_acc": 0.99, "test_acc": 0.98},
 }
-LEARNING_RATE = {
-    "runs": {
-        "lr 1e+00": {"lr": 1.0, "diverged": True, "diverged_epoch": 3, "stuck_at_class_prior": False,
-                     "final_val_loss": None, "final_val_acc": None, "final_test_acc": None,
-                     "best_val_loss": 2.5, "best_val_loss_epoch": 1},
-        "lr 1e-03": {"lr": 0.001, "diverged": False, "diverged_epoch": None, "stuck_at_class_prior": False,
-                     "final_val_loss": 0.25, "final_val_acc": 0.91, "final_test_acc": 0.9,
-                     "best_val_loss": 0.24, "best_val_loss_epoch": 9},
-    },
-    "class_prior_val_loss": 3.3,
-    "best_lr": 0.001,
-    "timing": {"train_seconds": 12.5, "replicas": 2},
-    "device": "cpu",
-    "torch": "2.x",
-}  # fmt: skip
+NAN = float("nan")
+
+
+def learning_rate_summary(good_losses: list[float]) -> dict:
+    """mlp_learning_rate's summary for two rates over three seeds, built with the stage's
+    own statistics: lr 1 diverges in every seed, lr 0.001 ends at ``good_losses``."""
+    per_seed = {
+        "lr 1": {"final_val_loss": [NAN] * 3, "best_val_loss": [2.5, 2.6, 2.4],
+                 "final_val_acc": [NAN] * 3},
+        "lr 0.001": {"final_val_loss": good_losses, "best_val_loss": [x - 0.01 for x in good_losses],
+                     "final_val_acc": [0.91, 0.90, 0.92]},
+    }  # fmt: skip
+    runs = {
+        name: {"lr": lr, "seeds_diverged": diverged, "diverged_epochs": [3, 3, 4][:diverged],
+               "stuck_at_class_prior": False,
+               **{k: seed_interval(v) for k, v in per_seed[name].items()}}
+        for name, lr, diverged in (("lr 1", 1.0, 3), ("lr 0.001", 0.001, 0))
+    }  # fmt: skip
+    verdicts = {
+        criterion: {"criterion": column, "winner": "lr 0.001", "versus": compare({})}
+        for criterion, column in (("final", "final_val_loss"), ("best", "best_val_loss"))
+    }
+    return {
+        "runs": runs,
+        "verdicts": verdicts,
+        "seeds": [0, 1, 2],
+        "class_prior_val_loss": 3.3,
+        "timing": {"train_seconds": 12.5, "replicas": 6},
+        "device": "cpu",
+        "torch": "2.x",
+    }
+
+
+LEARNING_RATE = learning_rate_summary([0.25, 0.26, 0.24])
 
 
 def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run() -> None:
     report = render_report(Study({"prepare_cities": CITIES, "mlp_learning_rate": LEARNING_RATE}))
     assert report.startswith("# The MLP and CNN study, reproduced")
     assert "99.00% validation and 98.00% test accuracy" in report
-    assert "lr 1 diverged (loss NaN or infinite) at epoch 3." in report
-    assert "| 1.0 | n/a | n/a | 2.5000 | diverged at epoch 3 |" in report
+    assert "lr 1 diverged (loss NaN or infinite) in 3 of 3 seeds." in report
     assert (
-        "The lowest final validation loss is lr 0.001's (0.250, 91.00% validation accuracy)."
-        in report
+        "| 1.0 | n/a | 2.500 [" in report
+        and "diverged in 3 of 3 seeds (epochs 3, 3, 4) |" in report
     )
+    assert "By the final validation loss, lr 0.001 is lowest (0.250 [" in report
     for stage in ("mlp_epochs", "mlp_batchnorm", "mlp_batch_size", "mlp_select", "gradient_study",
                   "implicit_encoding", "error_analysis"):  # fmt: skip
         assert f"the results of `{stage}` are missing" in report
@@ -51,14 +70,28 @@ def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run
 
 
 def test_text_follows_the_numbers() -> None:
-    changed = copy.deepcopy(LEARNING_RATE)
-    changed["runs"]["lr 1e-03"]["final_val_loss"] = 0.5
-    report = render_report(Study({"mlp_learning_rate": changed}))
-    assert "lr 0.001's (0.500" in report
+    report = render_report(Study({"mlp_learning_rate": learning_rate_summary([0.5, 0.5, 0.5])}))
+    assert "lr 0.001 is lowest (0.500 [0.500, 0.500])" in report
     assert (
         "diverged" in report
         and "*Not in this run: the results of `prepare_cities` are missing.*" in report
     )
+
+
+def test_a_verdict_says_not_distinguishable_unless_the_corrected_test_does() -> None:
+    tests = compare({
+        "a vs b": ([0.950, 0.951, 0.952], [0.9470, 0.9475, 0.9480]),  # p ~ 0.005 alone
+        "a vs c": ([0.950, 0.951, 0.952], [0.950, 0.9505, 0.951]),
+        "a vs d": ([0.950, 0.951, 0.952], [0.80, 0.81, 0.805]),
+    })  # fmt: skip
+    assert verdict("a", "d", tests["a vs d"], "val acc").startswith(
+        "a has a higher val acc than d (+14.60 points; Welch's t-test, Holm-adjusted over 3 comparisons: p = "
+    )
+    assert verdict("a", "c", tests["a vs c"], "val acc").startswith(
+        "a and c are not distinguishable on val acc with 3 seeds (+0.05 points;"
+    )
+    untestable = compare({"x vs y": ([0.9], [0.8, 0.81])})["x vs y"]
+    assert "not testable with 1 seed(s)" in verdict("x", "y", untestable, "val acc")
 
 
 def test_training_seconds_of_the_different_timing_shapes() -> None:
@@ -93,7 +126,7 @@ def test_facts_that_params_control_come_from_the_params() -> None:
 def test_references_are_read_from_the_data_given_with_their_report() -> None:
     grid = {
         "best": {"cell": "d6_w16", "depth": 6, "width": 16, "seeds": 3, "val_acc_mean": 0.95,
-                 "val_acc_std": 0.01, "test_acc_mean": 0.94, "test_acc_std": 0.01},
+                 "val_acc_low": 0.94, "val_acc_high": 0.96, "test_acc_mean": 0.94},
     }  # fmt: skip
     grid["worst"] = dict(grid["best"], cell="d1_w16")
     grid["nearest_neighbour"] = {"val_acc": 0.99, "test_acc": 0.99}

@@ -10,9 +10,9 @@ from mlpcnn.cities.selection import (
     fit_verdict,
     mean_curves,
     representative_seed,
-    significantly_different,
     summarise_cells,
 )
+from mlpcnn.cities.stats import compare
 
 
 def history(final_val: list[float], epochs: int = 3, train_offset: float = 0.0) -> pd.DataFrame:
@@ -36,20 +36,18 @@ def test_summary_best_and_worst_on_hand_made_histories() -> None:
     assert best_and_worst(table) == ("b", "c")
 
 
-def test_one_seed_has_zero_spread_and_no_test() -> None:
+def test_one_seed_has_zero_spread_a_collapsed_interval_and_no_test() -> None:
     table = summarise_cells({"a": history([0.9]), "b": history([0.8])})
     assert table.loc["a", "val_acc_std"] == 0.0
-    assert significantly_different(table, "a", "b")["real"] is None
+    assert table.loc["a", "val_acc_low"] == table.loc["a", "val_acc_high"] == 0.9
+    assert compare({"a vs b": ([0.9], [0.8])})["a vs b"]["distinguishable"] is None
 
 
-def test_significance_separates_noise_from_a_real_gap() -> None:
-    table = summarise_cells({
-        "close_a": history([0.950, 0.960, 0.955]), "close_b": history([0.952, 0.958, 0.951]),
-        "far": history([0.80, 0.81, 0.805]),
-    })  # fmt: skip
-    assert significantly_different(table, "close_a", "close_b")["real"] is False
-    far = significantly_different(table, "close_a", "far")
-    assert far["real"] is True and far["difference"] == pytest.approx(0.15, abs=1e-9)
+def test_interval_of_the_final_epoch() -> None:
+    table = summarise_cells({"a": history([0.950, 0.960, 0.955])})
+    half = 4.302652729911275 * 0.005 / np.sqrt(3)  # t(0.975, 2) x sd / sqrt(n)
+    assert table.loc["a", "val_acc_low"] == pytest.approx(0.955 - half)
+    assert table.loc["a", "val_acc_high"] == pytest.approx(0.955 + half)
 
 
 def curves(train_acc: float, val_acc: float, val_losses: list[float]) -> pd.DataFrame:
@@ -79,4 +77,6 @@ def test_mean_curves_and_representative_seed() -> None:
     assert list(c["epoch"]) == [1, 2, 3]
     assert c["val_acc_mean"].iloc[-1] == pytest.approx(np.mean([0.90, 0.96, 0.94]))
     assert c["val_acc_std"].iloc[-1] == pytest.approx(np.std([0.90, 0.96, 0.94], ddof=1))
+    half = 4.302652729911275 * np.std([0.90, 0.96, 0.94], ddof=1) / np.sqrt(3)
+    assert c["val_acc_high"].iloc[-1] - c["val_acc_mean"].iloc[-1] == pytest.approx(half)
     assert representative_seed(h) == 2  # 0.94 is closest to the mean 0.9333

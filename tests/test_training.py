@@ -218,6 +218,20 @@ def test_compiled_step_matches_the_eager_step(toy_cities, optimizer: str) -> Non
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
 
 
+def test_compiled_step_with_per_replica_rates_matches_the_eager_step(toy_cities) -> None:
+    """The learning-rate study's path: (rate, seed) replicas through the compiled step."""
+    config = MLPConfig(depth=3, width=8, n_classes=4)
+    lrs, seeds = [1e-2, 1e-2, 1e-3, 1e-3], [1, 2, 1, 2]
+    train = TrainConfig(epochs=2, batch_size=64)
+    _, eager = fit(toy_cities, seeds, lrs=lrs, config=config, train=train)
+    _, compiled = fit(toy_cities, seeds, lrs=lrs, config=config,
+                      train=TrainConfig(epochs=2, batch_size=64, compile=True))  # fmt: skip
+    for name in eager.history:
+        np.testing.assert_allclose(
+            compiled.history[name], eager.history[name], rtol=1e-4, atol=1e-5
+        )
+
+
 def test_cosine_schedule_lowers_the_rate_per_epoch_for_shared_and_per_replica_rates(
     toy_cities,
 ) -> None:

@@ -7,7 +7,8 @@ features, whose frequencies are drawn once from a seed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -52,3 +53,59 @@ def fourier_matrix(kind: str, features: int, max_frequency: float, seed: int = 0
     else:
         raise InvalidParam(f"kind: expected 'axis' or 'gaussian', got {kind!r}")
     return torch.from_numpy(matrix.astype(np.float32))
+
+
+KINDS = ("raw", "sine", "axis", "gaussian")
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """An input encoding of the sweep: ``encode`` maps ``(N, 2)`` to ``(N, features)``."""
+
+    kind: str
+    encode: Callable[[torch.Tensor], torch.Tensor]
+    features: int
+    highest_frequency: float  # cycles per degree; 0 for the raw coordinates
+
+
+def make_encoding(
+    kind: str, features: int | None = None, max_frequency: float | None = None, seed: int = 0
+) -> Encoding:
+    """The encoding a sweep setting names.
+
+    ``raw``: the coordinates themselves; ``sine``: the course's sin(a x), a = 0.1 ... 1.0
+    radians per degree (neither takes ``features`` or ``max_frequency``); ``axis`` and
+    ``gaussian``: Fourier features (see :func:`fourier_matrix`), which need both.
+    """
+    if kind not in KINDS:
+        raise InvalidParam(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+    if kind in ("raw", "sine"):
+        for name, value in (("features", features), ("max_frequency", max_frequency)):
+            if value is not None:
+                raise InvalidParam(f"{name}: not used by kind {kind!r}; remove it")
+        if kind == "raw":
+            return Encoding(kind, lambda x: x, 2, 0.0)
+        return Encoding(
+            kind, sine_encoding, 2 * len(COURSE_FREQUENCIES), max(COURSE_FREQUENCIES) / (2 * np.pi)
+        )
+    if not isinstance(features, int) or isinstance(features, bool) or features < 2:
+        raise InvalidParam(f"features: expected an integer of at least 2, got {features!r}")
+    if not isinstance(max_frequency, int | float) or not max_frequency > 0:
+        raise InvalidParam(f"max_frequency: expected a positive number, got {max_frequency!r}")
+    matrix = fourier_matrix(kind, features, max_frequency, seed=seed)
+    return Encoding(
+        kind,
+        lambda x: fourier_encoding(x, matrix.to(x.device)),
+        2 * matrix.shape[1],
+        float(matrix.abs().max()),
+    )
+
+
+def standardiser(x_train: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``x -> (x - mean) / std`` with the training split's per-coordinate statistics.
+
+    Raw degrees (longitude ~15 +- 11, latitude ~49 +- 6) become zero-mean, unit-variance
+    inputs, what batch norm's first layer would otherwise have to learn to undo.
+    """
+    mean, std = x_train.mean(dim=0), x_train.std(dim=0)  # (F,), (F,)
+    return lambda x: (x - mean) / std

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -13,38 +14,7 @@ from mlpcnn.common.figures import label_axes, plt, save_figure
 SPLIT_COLOURS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 
 
-def plot_curves(
-    frame: pd.DataFrame,
-    panels: Mapping[str, Sequence[str]],
-    path: str | Path,
-    *,
-    x: str = "epoch",
-    title: str = "",
-    logy: Sequence[str] = (),
-) -> None:
-    """One panel per ``panels`` entry (y-axis label -> columns of ``frame``), side by side.
-
-    A column named ``<split>_<what>`` gets its split's colour and ``<split>`` as label.
-    """
-    fig, axes = plt.subplots(
-        1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False, layout="constrained"
-    )
-    for ax, (ylabel, columns) in zip(axes[0], panels.items(), strict=True):
-        for column in columns:
-            split = column.split("_", 1)[0]
-            ax.plot(
-                frame[x],
-                frame[column],
-                label=split if split in SPLIT_COLOURS else column,
-                color=SPLIT_COLOURS.get(split),
-            )
-        if ylabel in logy:
-            ax.set_yscale("log")
-        label_axes(ax, x, ylabel)
-    save_figure(fig, path, title)
-
-
-def plot_runs(
+def plot_seed_runs(
     runs: Mapping[str, pd.DataFrame],
     panels: Mapping[str, str],
     path: str | Path,
@@ -53,32 +23,26 @@ def plot_runs(
     title: str = "",
     logx: bool = False,
     logy: Sequence[str] = (),
-    diverged: Mapping[str, int | None] | None = None,
     references: Mapping[str, tuple[float, str]] | None = None,
 ) -> None:
-    """Several runs on shared axes, one panel per ``panels`` entry (y label -> column).
+    """Several runs on shared axes, each its mean over seeds with a 95% interval band.
 
-    ``diverged[run]`` is the first epoch at which a run's loss became NaN or infinite:
-    its curve stops at the last finite value, marked with a cross, and the legend says so.
-    ``references[y label]`` = (value, label) draws a dashed horizontal reference line.
+    ``runs[name]`` has ``<column>_mean``, ``_low`` and ``_high`` per ``x`` (see
+    ``selection.mean_curves``; diverged seeds are NaN and left out of the mean); one
+    panel per ``panels`` entry (y label -> column). ``references[y label]`` = (value,
+    label) draws a dashed horizontal line.
     """
-    diverged = diverged or {}
     references = references or {}
     fig, axes = plt.subplots(
         1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False, layout="constrained"
     )
     for ax, (ylabel, column) in zip(axes[0], panels.items(), strict=True):
         for name, frame in runs.items():
-            label = (
-                name if diverged.get(name) is None else f"{name} (diverged at {x} {diverged[name]})"
-            )
+            frame = frame.dropna(subset=[f"{column}_mean"])
             marker = "o" if len(frame) <= 12 else None  # a run of one epoch is a single point
-            (line,) = ax.plot(frame[x], frame[column], label=label, marker=marker, ms=4)
-            finite = frame[frame[column].notna() & (frame[column].abs() < float("inf"))]
-            if diverged.get(name) is not None and len(finite):
-                ax.plot(
-                    finite[x].iloc[-1], finite[column].iloc[-1], "x", color=line.get_color(), ms=10
-                )
+            (line,) = ax.plot(frame[x], frame[f"{column}_mean"], label=name, marker=marker, ms=4)
+            ax.fill_between(frame[x], frame[f"{column}_low"], frame[f"{column}_high"],
+                            color=line.get_color(), alpha=0.2, linewidth=0)  # fmt: skip
         if ylabel in references:
             value, label = references[ylabel]
             ax.axhline(value, color="grey", linestyle="--", linewidth=1, label=label)
@@ -90,6 +54,67 @@ def plot_runs(
     save_figure(fig, path, title)
 
 
+def plot_batch_losses(
+    raw: Mapping[str, tuple[np.ndarray, int]],
+    windows: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    title: str = "",
+) -> None:
+    """The training loss of every batch, faint, and its equal-sample window means, solid.
+
+    Run names are ``"<arm>: <batch label>"``: one panel per arm, one colour per batch
+    label. ``raw[name]`` = (loss of each batch in order ``(steps,)``, batch size), drawn
+    against the number of training samples seen; ``windows[name]`` has ``samples`` and
+    ``loss_mean``. Log-log axes: the first batches and the last epochs both read.
+    """
+    arms = list(dict.fromkeys(name.split(": ", 1)[0] for name in raw))
+    fig, axes = plt.subplots(1, len(arms), figsize=(6.5 * len(arms), 4.4), squeeze=False,
+                             layout="constrained", sharey=True)  # fmt: skip
+    for ax, arm in zip(axes[0], arms, strict=True):
+        for i, (name, (losses, batch)) in enumerate(
+            (n, r) for n, r in raw.items() if n.startswith(f"{arm}: ")
+        ):
+            colour = f"C{i}"
+            seen = np.arange(1, len(losses) + 1) * batch
+            ax.plot(seen, losses, color=colour, alpha=0.15, linewidth=0.4, rasterized=True)
+            window = windows[name]
+            ax.plot(window["samples"], window["loss_mean"], color=colour, linewidth=1.4,
+                    label=name.split(": ", 1)[1])  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        # Single samples can have a loss near 0: start the axis at the 1st percentile.
+        raws = np.concatenate([r[0] for n, r in raw.items() if n.startswith(f"{arm}: ")])
+        ax.set_ylim(bottom=np.nanpercentile(raws[raws > 0], 1))
+        ax.set_title(f"{arm} arm", fontsize="medium")
+        label_axes(ax, "training samples seen", "training loss", fontsize="small")
+    save_figure(fig, path, title)
+
+
+def plot_stability(
+    stability: pd.DataFrame, panels: Mapping[str, str], path: str | Path, *, title: str = ""
+) -> None:
+    """Loss noise against batch size, one series per arm, with 95% intervals over seeds.
+
+    ``stability`` has ``series`` (the arm), ``batch_size`` and, for each ``panels`` entry
+    (y label -> column), ``<column>_mean``, ``_low`` and ``_high``.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    sizes = sorted(stability["batch_size"].unique())
+    for ax, (ylabel, column) in zip(axes[0], panels.items(), strict=True):
+        for arm, rows in stability.groupby("series", sort=False):
+            rows = rows.sort_values("batch_size")
+            ax.errorbar(rows["batch_size"], rows[f"{column}_mean"], yerr=_error_bars(rows, column),
+                        marker="o", capsize=3, label=f"{arm} arm")  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [str(b) for b in sizes])
+        ax.minorticks_off()
+        ax.set_ylim(bottom=0)
+        label_axes(ax, "batch size", ylabel, fontsize="small")
+    save_figure(fig, path, title)
+
+
 def plot_mean_curves(
     runs: Mapping[str, pd.DataFrame],
     panels: Mapping[str, Sequence[str]],
@@ -98,10 +123,11 @@ def plot_mean_curves(
     x: str = "epoch",
     title: str = "",
 ) -> None:
-    """Mean over seeds with a +-1 standard deviation band: one row of panels per run.
+    """Mean over seeds with its 95% interval as a band: one row of panels per run.
 
-    ``runs[name]`` has ``<column>_mean`` and ``<column>_std``; ``panels`` maps a y label to
-    the columns drawn in it (``<split>_...`` columns get their split's colour).
+    ``runs[name]`` has ``<column>_mean``, ``_low`` and ``_high`` (see
+    ``selection.mean_curves``); ``panels`` maps a y label to the columns drawn in it
+    (``<split>_...`` columns get their split's colour).
     """
     fig, axes = plt.subplots(len(runs), len(panels), figsize=(5.5 * len(panels), 3.8 * len(runs)),
                              squeeze=False, layout="constrained")  # fmt: skip
@@ -109,12 +135,15 @@ def plot_mean_curves(
         for ax, (ylabel, columns) in zip(row, panels.items(), strict=True):
             for column in columns:
                 split = column.split("_", 1)[0]
-                mean, std = frame[f"{column}_mean"], frame[f"{column}_std"]
                 colour = SPLIT_COLOURS.get(split)
-                ax.plot(frame[x], mean, color=colour, label=split if colour else column)
-                ax.fill_between(
-                    frame[x], mean - std, mean + std, color=colour, alpha=0.2, linewidth=0
+                ax.plot(
+                    frame[x],
+                    frame[f"{column}_mean"],
+                    color=colour,
+                    label=split if colour else column,
                 )
+                ax.fill_between(frame[x], frame[f"{column}_low"], frame[f"{column}_high"],
+                                color=colour, alpha=0.2, linewidth=0)  # fmt: skip
             ax.set_title(name, fontsize="medium")
             label_axes(ax, x, ylabel, fontsize="small")
     save_figure(fig, path, title)
@@ -129,16 +158,17 @@ def plot_accuracy_sweeps(
 ) -> None:
     """Accuracy against a swept quantity, one panel per sweep (title -> (table, x column)).
 
-    The table has ``<split>_acc_mean`` and ``<split>_acc_std`` per row; error bars are one
-    standard deviation over seeds. ``reference`` = (value, label) adds a dashed line.
+    The table has ``<split>_acc_mean``, ``_low`` and ``_high`` per row; error bars are the
+    95% interval over seeds. ``reference`` = (value, label) adds a dashed line.
     """
     fig, axes = plt.subplots(
         1, len(sweeps), figsize=(5.5 * len(sweeps), 4), squeeze=False, layout="constrained"
     )
     for ax, (name, (table, x)) in zip(axes[0], sweeps.items(), strict=True):
         for split, colour in SPLIT_COLOURS.items():
-            ax.errorbar(table[x], table[f"{split}_acc_mean"], yerr=table[f"{split}_acc_std"],
-                        color=colour, marker="o", ms=4, capsize=3, label=split)  # fmt: skip
+            ax.errorbar(table[x], table[f"{split}_acc_mean"],
+                        yerr=_error_bars(table, f"{split}_acc"), color=colour, marker="o", ms=4,
+                        capsize=3, label=split)  # fmt: skip
         if reference is not None:
             ax.axhline(reference[0], color="grey", linestyle="--", linewidth=1, label=reference[1])
         ax.set_xscale("log", base=2)
@@ -205,31 +235,59 @@ def plot_gradient_heatmaps(
     save_figure(fig, path, title)
 
 
-def plot_frequency_sweep(
-    table: pd.DataFrame,
-    path: str | Path,
-    *,
-    nearest: float,
-    course: tuple[float, float],
-    title: str = "",
-) -> None:
-    """Validation accuracy against the highest frequency (cycles per degree), by kind.
+def _error_bars(table: pd.DataFrame, column: str) -> np.ndarray:
+    """``(2, rows)`` distances from ``<column>_mean`` down to ``_low`` and up to ``_high``."""
+    mean = table[f"{column}_mean"].to_numpy()
+    return np.stack([mean - table[f"{column}_low"], table[f"{column}_high"] - mean])
 
-    ``table`` has ``kind``, ``max_frequency``, ``val_acc_mean`` and ``val_acc_std``;
-    ``nearest`` is 1-NN's validation accuracy, ``course`` = (frequency, accuracy) of the
-    course's sine encoding.
+
+def plot_frequency_sweep(
+    table: pd.DataFrame, path: str | Path, *, nearest: float, title: str = ""
+) -> None:
+    """Test error (95% interval over seeds) of each encoding against its highest frequency.
+
+    ``table`` has ``kind``, ``highest_frequency_used`` (cycles per degree) and
+    ``test_acc_mean``, ``_low``, ``_high``, one row per setting (index: its name). The error
+    rate is drawn on a log scale so that 7% and 0.7% both read. The raw coordinates have
+    no frequency: a band across the chart. ``nearest``: 1-NN's test accuracy.
     """
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
-    for kind, rows in table.sort_values("max_frequency").groupby("kind"):
-        ax.errorbar(rows["max_frequency"], rows["val_acc_mean"], yerr=rows["val_acc_std"],
-                    marker="o", capsize=3, label=f"{kind} Fourier features")  # fmt: skip
-    ax.plot(*course, "s", color="black", label="course: sin(a x), a = 0.1..1 rad/deg")
-    ax.axhline(nearest, color="grey", linestyle="--", linewidth=1, label=f"1-NN {nearest:.4f}")
+    error = pd.DataFrame({
+        "kind": table["kind"], "frequency": table["highest_frequency_used"],
+        "test_err_mean": 1 - table["test_acc_mean"], "test_err_low": 1 - table["test_acc_high"],
+        "test_err_high": 1 - table["test_acc_low"],
+    })  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7, 4.4), layout="constrained")
+    for kind, rows in error.sort_values("frequency").groupby("kind", sort=False):
+        if kind == "raw":
+            for name, row in rows.iterrows():
+                ax.axhspan(row["test_err_low"], row["test_err_high"], color="tab:red", alpha=0.15)
+                ax.axhline(row["test_err_mean"], color="tab:red", linewidth=1,
+                           label=f"{name}: raw coordinates")  # fmt: skip
+            continue
+        marker = "s" if kind == "sine" else "o"
+        label = "course's sin(a x), a = 0.1..1 rad/deg" if kind == "sine" else f"{kind} Fourier"
+        ax.errorbar(rows["frequency"], rows["test_err_mean"], yerr=_error_bars(rows, "test_err"),
+                    marker=marker, capsize=3, linestyle="-" if len(rows) > 1 else "none",
+                    label=label)  # fmt: skip
+        below = -12 if kind == "axis" else 6  # axis_f2 sits on rff's line: label it below
+        for name, row in rows.iterrows():
+            ax.annotate(
+                str(name),
+                (row["frequency"], row["test_err_mean"]),
+                textcoords="offset points",
+                xytext=(5, below),
+                fontsize="x-small",
+            )
+    ax.axhline(1 - nearest, color="grey", linestyle="--", linewidth=1,
+               label=f"1-NN: {100 * (1 - nearest):.2f}% error")  # fmt: skip
     ax.set_xscale("log")
-    ticks = sorted({*table["max_frequency"].astype(float), course[0]})
-    ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
-    ax.minorticks_off()
-    label_axes(ax, "highest frequency (cycles per degree)", "validation accuracy", fontsize="small")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1, decimals=1))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.PercentFormatter(xmax=1, decimals=1))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    label_axes(ax, "highest frequency (cycles per degree)", "test error rate (log scale)",
+               fontsize="small")  # fmt: skip
     if title:
         ax.set_title(title, fontsize="medium")
     save_figure(fig, path)
@@ -283,12 +341,19 @@ def plot_gradient_profile(
 def plot_topmost_dead(
     tops: Mapping[str, np.ndarray], depth: int, path: str | Path, *, title: str = ""
 ) -> None:
-    """Histogram over seeds of the topmost dead layer (-1: no dead layer), one bar set
-    per ``tops`` entry."""
+    """Histogram over seeds of the topmost dead layer, one bar set per ``tops`` entry.
+
+    ``tops[name]`` holds -1 for a seed with no dead layer: those are counted in the
+    legend rather than drawn in a bin beside layer 0.
+    """
     fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-    bins = np.arange(-1.5, depth + 0.5, max(1, depth // 25))
-    ax.hist(list(tops.values()), bins=bins, label=list(tops), alpha=0.8)
-    label_axes(ax, "topmost dead layer (-1: none)", "seeds", fontsize="small")
+    bins = np.arange(-0.5, depth + 0.5, max(1, depth // 25))
+    dead = [values[values >= 0] for values in tops.values()]
+    labels = [f"{name} ({int((values < 0).sum())} of {len(values)} seeds with no dead layer)"
+              for name, values in tops.items()]  # fmt: skip
+    ax.hist(dead, bins=bins, label=labels, alpha=0.8)
+    ax.set_xlim(-0.5, depth - 0.5)
+    label_axes(ax, "topmost dead layer", "seeds", fontsize="small")
     save_figure(fig, path, title)
 
 

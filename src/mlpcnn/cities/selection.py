@@ -1,4 +1,4 @@
-"""Reading a grid of trained cells: summaries over seeds, best and worst, fit verdicts."""
+"""Reading runs over seeds: final figures with intervals, mean curves, best and worst, fits."""
 
 from __future__ import annotations
 
@@ -9,23 +9,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mlpcnn.cities.stats import seed_interval
+
 SPLITS = ("train", "val", "test")
 
 
 def summarise_cells(histories: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per cell: mean and standard deviation over seeds of the final accuracies.
+    """One row per cell: the final epoch's accuracies over seeds, as the course reads them.
 
     ``histories[cell]`` has one row per (seed, epoch) with ``<split>_acc`` columns.
-    Columns: ``<split>_acc_mean``, ``<split>_acc_std`` (ddof 1; 0 for one seed), ``seeds``.
+    Columns: ``<split>_acc_mean``, ``<split>_acc_std`` (ddof 1; 0 for one seed),
+    ``<split>_acc_low`` and ``_high`` (95% t-interval; the mean for one seed), ``seeds``.
     """
     rows = {}
     for cell, history in histories.items():
         final = history[history["epoch"] == history["epoch"].max()]
         row: dict[str, float] = {"seeds": len(final)}
         for split in SPLITS:
-            values = final[f"{split}_acc"].to_numpy()
-            row[f"{split}_acc_mean"] = float(values.mean())
-            row[f"{split}_acc_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            interval = seed_interval(final[f"{split}_acc"].to_numpy())
+            mean = interval["mean"]
+            row[f"{split}_acc_mean"] = mean
+            row[f"{split}_acc_std"] = interval["sd"] or 0.0
+            row[f"{split}_acc_low"] = mean if interval["low"] is None else interval["low"]
+            row[f"{split}_acc_high"] = mean if interval["high"] is None else interval["high"]
         rows[cell] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -36,38 +42,23 @@ def best_and_worst(table: pd.DataFrame) -> tuple[str, str]:
     return str(ranked.index[0]), str(ranked.index[-1])
 
 
-def significantly_different(table: pd.DataFrame, a: str, b: str, alpha: float = 0.05) -> dict:
-    """Welch's t-test on the two cells' final validation accuracies over seeds."""
-    ra, rb = table.loc[a], table.loc[b]
-    if min(ra["seeds"], rb["seeds"]) < 2:
-        return {
-            "difference": float(ra["val_acc_mean"] - rb["val_acc_mean"]),
-            "p_value": None,
-            "real": None,
-            "alpha": alpha,
-            "test": "Welch's t-test",
-        }
-    result = stats.ttest_ind_from_stats(
-        ra["val_acc_mean"], ra["val_acc_std"], ra["seeds"],
-        rb["val_acc_mean"], rb["val_acc_std"], rb["seeds"], equal_var=False,
-    )  # fmt: skip
-    p = float(result.pvalue) if np.isfinite(result.pvalue) else 1.0
-    return {
-        "difference": float(ra["val_acc_mean"] - rb["val_acc_mean"]),
-        "p_value": p,
-        "real": p < alpha,
-        "alpha": alpha,
-        "test": "Welch's t-test",
-    }
+def mean_curves(history: pd.DataFrame, x: str = "epoch") -> pd.DataFrame:
+    """Per ``x``, over seeds: ``<column>_mean``, ``_std``, 95% t-interval ``_low``, ``_high``.
 
-
-def mean_curves(history: pd.DataFrame) -> pd.DataFrame:
-    """Per epoch, mean and standard deviation over seeds of every metric column."""
-    metrics = [c for c in history.columns if c not in ("epoch", "seed")]
-    grouped = history.groupby("epoch")[metrics]
-    means = grouped.mean().add_suffix("_mean")
-    stds = grouped.std(ddof=1).fillna(0.0).add_suffix("_std")
-    return pd.concat([means, stds], axis=1).reset_index()
+    With one seed the interval collapses to the mean.
+    """
+    metrics = [c for c in history.columns if c not in (x, "seed")]
+    grouped = history.groupby(x)[metrics]
+    means = grouped.mean()
+    stds = grouped.std(ddof=1).fillna(0.0)
+    counts = grouped.count()
+    half = stds * stats.t.ppf(0.975, np.maximum(counts - 1, 1)) / np.sqrt(counts)
+    half = half.where(counts > 1, 0.0)
+    return pd.concat(
+        [means.add_suffix("_mean"), stds.add_suffix("_std"),
+         (means - half).add_suffix("_low"), (means + half).add_suffix("_high")],
+        axis=1,
+    ).reset_index()  # fmt: skip
 
 
 @dataclass(frozen=True)

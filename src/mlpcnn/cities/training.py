@@ -392,3 +392,13 @@ def evaluate(
         correct += (logits.argmax(dim=-1) == target).sum(dim=1)
     model.train(was_training)
     return loss_sum / len(y), correct / len(y)
+
+
+@torch.inference_mode()
+def predict_logits(model: ReplicaMLP, x: torch.Tensor) -> torch.Tensor:
+    """Every replica's logits on ``x`` ``(N, F)`` in eval mode: ``(R, N, C)``."""
+    was_training = model.training
+    model.eval()
+    logits = torch.cat([model(x[s : s + EVAL_CHUNK]) for s in range(0, len(x), EVAL_CHUNK)], dim=1)
+    model.train(was_training)
+    return logits

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlpcnn.report.markdown import missing, num, pct, points, pvalue, table
+from mlpcnn.report.markdown import interval, missing, num, pct, points, pvalue, table, verdict
 from mlpcnn.report.study import Study
 
 
@@ -30,180 +30,185 @@ def section_data(s: Study) -> str:
 
 
 def section_learning_rate(s: Study) -> str:
-    m = s.results
-    d = m.get("mlp_learning_rate")
+    d = s.results.get("mlp_learning_rate")
     out = ["## 6.1 Q1: learning rate", "", "How does the learning rate change the validation loss?"]
     if not d:
         return "\n".join([*out, "", missing("mlp_learning_rate")])
+    n = len(d["seeds"])
     rows, sentences = [], []
     for r in d["runs"].values():
         state = (
-            f"diverged at epoch {r['diverged_epoch']}"
-            if r["diverged"]
-            else ("stuck at the class-prior loss" if r.get("stuck_at_class_prior") else "trained")
+            f"diverged in {r['seeds_diverged']} of {n} seeds (epochs {', '.join(map(str, r['diverged_epochs']))})"
+            if r["seeds_diverged"]
+            else ("stuck at the class-prior loss" if r["stuck_at_class_prior"] else "trained")
         )
         rows.append(
             [
                 r["lr"],
-                num(r["final_val_loss"]),
-                pct(r["final_val_acc"]),
-                num(r["best_val_loss"]),
+                interval(r["final_val_loss"], 3, percent=False),
+                interval(r["best_val_loss"], 3, percent=False),
+                interval(r["final_val_acc"]),
                 state,
             ]
         )
-        if r["diverged"]:
+        if r["seeds_diverged"]:
             sentences.append(
-                f"lr {r['lr']:g} diverged (loss NaN or infinite) at epoch {r['diverged_epoch']}."
+                f"lr {r['lr']:g} diverged (loss NaN or infinite) in {r['seeds_diverged']} of {n} seeds."
             )
-        elif r.get("stuck_at_class_prior"):
+        elif r["stuck_at_class_prior"]:
             sentences.append(
                 f"lr {r['lr']:g} did not diverge but learnt nothing: its final validation loss "
-                f"{r['final_val_loss']:.3f} is that of predicting the class frequencies "
+                f"{r['final_val_loss']['mean']:.3f} is that of predicting the class frequencies "
                 f"({d['class_prior_val_loss']:.3f})."
             )
-    best = d["best_lr"]
-    best_run = next(r for r in d["runs"].values() if r["lr"] == best)
-    sentences.insert(
-        0,
-        f"The lowest final validation loss is lr {best:g}'s ({best_run['final_val_loss']:.3f}, "
-        f"{pct(best_run['final_val_acc'])} validation accuracy).",
-    )
+    for criterion, label in (("final", "final"), ("best", "best (lowest over the epochs)")):
+        v = d["verdicts"][criterion]
+        if not v["winner"]:
+            sentences.append(
+                f"No learning rate trained without diverging; none wins by the {label} loss."
+            )
+            continue
+        winner = d["runs"][v["winner"]]
+        ties = [k.split(" vs ", 1)[1] for k, t in v["versus"].items() if not t["distinguishable"]]
+        sentences.append(
+            f"By the {label} validation loss, {v['winner']} is lowest "
+            f"({interval(winner[v['criterion']], 3, percent=False)})"
+            + (
+                "; it is the only rate that trained without diverging."
+                if not v["versus"]
+                else f"; not distinguishable from it with {n} seeds: {', '.join(ties)} "
+                f"({_family(v['versus'])})."
+                if ties
+                else f"; every other rate is distinguishably higher ({_family(v['versus'])})."
+            )
+        )
+    if d["verdicts"]["final"]["winner"] != d["verdicts"]["best"]["winner"]:
+        sentences.append(
+            "The two criteria disagree: a rate whose loss reaches a lower minimum and then climbs "
+            "back overfits; early stopping would read the best loss, the course reads the final one."
+        )
     out += [
         "",
         s.figure("mlp_learning_rate/val_loss", "validation loss per epoch by learning rate"),
         "",
-        table(["lr", "final val loss", "final val acc", "best val loss", "run"], rows),
+        table(
+            ["lr", "final val loss [95%]", "best val loss [95%]", "final val acc [95%]", "run"],
+            rows,
+        ),
+        "",
+        f"Each figure is the mean over {n} seeds with its 95% t-interval; a seed starts every rate from the same weights and batches.",
         "",
         " ".join(sentences),
     ]
     return "\n".join(out)  # fmt: skip
 
 
+def _family(tests: dict) -> str:
+    """How a family of comparisons was tested, for a parenthesis."""
+    first = next(iter(tests.values()), None)
+    if not first:
+        return "no comparison"
+    return f"{first['test']}, {first['correction']}-corrected over {first['family']} comparisons"
+
+
 def section_epochs(s: Study) -> str:
-    m = s.results
-    d = m.get("mlp_epochs")
+    d = s.results.get("mlp_epochs")
     epochs = s.params.get("mlp_epochs", {}).get("epochs", "the")
     out = ["## 6.1 Q2: epochs", "", f"What happens to the losses over {epochs} epochs?"]
     if not d:
         return "\n".join([*out, "", missing("mlp_epochs")])
-    f = d["final"]
-    epochs = d.get("epochs", None)
-    last_is_best = d["best_val_loss_epoch"] >= max(1, (epochs or d["best_val_loss_epoch"]) - 5)
+    f, n = d["final"], len(d["seeds"])
+    best_epochs = sorted(d["best_val_loss_epoch"])
+    rise = d["val_loss_rise_after_best"]
+    late = min(best_epochs) >= d["epochs"] - 5
     trend = (
-        "the validation loss was still at its lowest near the end, so more epochs could still help"
-        if last_is_best
-        else f"the validation loss was lowest at epoch {d['best_val_loss_epoch']} and did not improve after"
+        "in every seed the validation loss was still at its lowest in the last five epochs, so more epochs could still help"
+        if late
+        else f"the validation loss reached its lowest at epochs {', '.join(map(str, best_epochs))} (by seed) and ended "
+        f"{interval(rise, 4, percent=False)} above it"
     )
+    gap = d["train_minus_val_loss_final"]
     out += [
         "",
         s.figure("mlp_epochs/loss", "train, validation and test loss per epoch"),
         "",
         table(
-            ["", "train", "validation", "test"],
+            ["final epoch (mean [95%])", "train", "validation", "test"],
             [
-                ["final loss", num(f["train_loss"]), num(f["val_loss"]), num(f["test_loss"])],
-                ["final accuracy", pct(f["train_acc"]), pct(f["val_acc"]), pct(f["test_acc"])],
+                [
+                    "loss",
+                    *(interval(f[f"{k}_loss"], 4, percent=False) for k in ("train", "val", "test")),
+                ],
+                ["accuracy", *(interval(f[f"{k}_acc"]) for k in ("train", "val", "test"))],
             ],
         ),
         "",
-        f"The best validation loss, {d['best_val_loss']:.4f}, came at epoch {d['best_val_loss_epoch']} "
-        f"(test accuracy then {pct(d['test_acc_at_best_val_loss'])}); {trend}. Train and validation "
-        f"losses end {abs(f['train_loss'] - f['val_loss']):.3f} apart: no sign of overfitting."
-        if abs(f["train_loss"] - f["val_loss"]) < 0.05
-        else f"The best validation loss, {d['best_val_loss']:.4f}, came at epoch {d['best_val_loss_epoch']}; {trend}.",
+        f"Over {n} seeds, the best validation loss is {interval(d['best_val_loss'], 4, percent=False)}; {trend}. "
+        f"Final train minus validation loss: {interval(gap, 4, percent=False)}"
+        + (
+            ": the validation loss is not above the training loss, no sign of overfitting."
+            if gap["high"] is not None and gap["high"] >= 0 and gap["mean"] > -0.05
+            else ": the validation loss sits above the training loss."
+        ),
     ]
     return "\n".join(out)  # fmt: skip
 
 
 def section_batchnorm(s: Study) -> str:
-    m = s.results
-    d = m.get("mlp_batchnorm")
-    out = ["## 6.1 Q3: batch norm", "", "Does BatchNorm1d before each ReLU speed up training?"]
+    d = s.results.get("mlp_batchnorm")
+    out = [
+        "## 6.1 Q3: batch norm",
+        "",
+        "Does BatchNorm1d before each ReLU speed up training, and is it more than input scaling?",
+    ]
     if not d:
         return "\n".join([*out, "", missing("mlp_batchnorm")])
-    runs, t = d["runs"], d["accuracy_threshold"]
-    rows = [
-        [n, r["epochs_to_threshold"] or "never", pct(r["final_val_acc"]), pct(r["final_test_acc"])]
-        for n, r in runs.items()
-    ]
-    w, wo = runs["with batch norm"], runs["without batch norm"]
-    if w["epochs_to_threshold"] and wo["epochs_to_threshold"]:
-        speed = (
-            f"With batch norm the model reached {pct(t, 0)} validation accuracy after "
-            f"{w['epochs_to_threshold']} epochs, without it after {wo['epochs_to_threshold']}"
-        )
-    else:
-        speed = (
-            f"Epochs to {pct(t, 0)} validation accuracy: {w['epochs_to_threshold'] or 'never'} with batch "
-            f"norm, {wo['epochs_to_threshold'] or 'never'} without"
-        )
-    final = "higher" if w["final_val_acc"] > wo["final_val_acc"] else "lower"
-    out += [
-        "",
-        s.figure(
-            "mlp_batchnorm/batchnorm",
-            "validation accuracy and loss with and without batch norm",
-        ),
-        "",
-        table(["", f"epochs to {pct(t, 0)} val acc", "final val acc", "final test acc"], rows),
-        "",
-        f"{speed}; its final validation accuracy is {final} "
-        f"({pct(w['final_val_acc'])} against {pct(wo['final_val_acc'])}).",
-    ]
-    return "\n".join(out)  # fmt: skip
-
-
-def section_batch_size(s: Study) -> str:
-    m = s.results
-    d = m.get("mlp_batch_size")
-    out = ["## 6.1 Q4: batch size", "", "How do batch size and epochs trade accuracy against time?"]
-    if not d:
-        return "\n".join([*out, "", missing("mlp_batch_size")])
+    arms, t, n, base = d["arms"], d["accuracy_threshold"], len(d["seeds"]), d["base_arm"]
     rows = []
-    for name, r in d["runs"].items():
-        ref_a = s.reference_value("batch_size_val_acc", "A", r["batch_size"])
-        ref_b = s.reference_value("batch_size_test_acc", "B", r["batch_size"])
-        seconds = d["timing"][name]["seconds_per_epoch"]
+    for name, r in arms.items():
+        change = (
+            ", ".join(f"{k}: {v}" for k, v in r.items() if k in ("batchnorm", "standardise")) or "-"
+        )
+        median = r["epochs_to_threshold_median"]
         rows.append(
             [
-                r["batch_size"],
-                r["epochs"],
-                f"{r['iterations_per_epoch']:,}",
-                s.reference_value("batch_size_iterations", "A", r["batch_size"]) or "n/a",
-                f"{seconds:.2f}",
-                pct(r["final_val_acc"]),
-                pct(r["final_test_acc"]),
-                pct(ref_a),
-                pct(ref_b),
+                name,
+                change,
+                f"{median:g}" if median is not None else "never (median)",
+                f"{r['seeds_reaching_threshold']} of {n}",
+                interval(r["final_val_acc"]),
+                interval(r["final_test_acc"]),
             ]
         )
-    best = max(d["runs"].values(), key=lambda r: r["final_test_acc"])
-    one = next((r for r in d["runs"].values() if r["batch_size"] == 1), None)
-    text = (
-        f"The best test accuracy is batch {best['batch_size']}'s ({pct(best['final_test_acc'])})."
+    sentences = [
+        verdict(*k.split(" vs "), c, "final validation accuracy")
+        for k, c in d["comparisons"].items()
+    ]
+    text = " ".join(sentences)
+    bn = next((a for a, r in arms.items() if r.get("batchnorm") and not r.get("standardise")), None)
+    scaled = next(
+        (a for a, r in arms.items() if r.get("standardise") and not r.get("batchnorm")), None
     )
-    if one:
-        text += (
-            f" At batch 1, batch norm uses {one['batchnorm_mode']}: one sample has no batch variance, "
-            "so it normalises with its running statistics, which keep their initial values."
-        )
+    if bn and scaled and bn != base and scaled != base:
+        g_bn, g_sc = d["gain_over_base"][bn], d["gain_over_base"][scaled]
+        if g_bn > 0:
+            text += (
+                f" Over the {base} arm, batch norm gains {points(g_bn)} and standardised inputs alone "
+                f"{points(g_sc)}: input scaling accounts for {min(max(g_sc / g_bn, 0), 9.99):.0%} of batch norm's gain "
+                "(a ratio of means; the tests above say which differences the seeds resolve)."
+            )
     out += [
         "",
-        s.figure("mlp_batch_size/val_acc", "validation accuracy per epoch by batch size"),
-        "",
-        s.figure("mlp_batch_size/batch_loss", "training loss per batch by batch size"),
+        s.figure("mlp_batchnorm/batchnorm", "validation accuracy and loss of each arm"),
         "",
         table(
             [
-                "batch",
-                "epochs",
-                "iterations/epoch",
-                "ref. A",
-                "s/epoch",
-                "val acc",
-                "test acc",
-                "ref. A val",
-                "ref. B test",
+                "arm",
+                "change",
+                f"epochs to {pct(t, 0)} val acc (median)",
+                "seeds reaching it",
+                "final val acc [95%]",
+                "final test acc [95%]",
             ],
             rows,
         ),
@@ -213,9 +218,114 @@ def section_batch_size(s: Study) -> str:
     return "\n".join(out)  # fmt: skip
 
 
+def section_batch_size(s: Study) -> str:
+    d = s.results.get("mlp_batch_size")
+    out = [
+        "## 6.1 Q4: batch size",
+        "",
+        "How do batch size and epochs trade accuracy, stability and time?",
+    ]
+    if not d:
+        return "\n".join([*out, "", missing("mlp_batch_size")])
+    n = len(d["seeds"])
+    rows = []
+    for name, r in d["runs"].items():
+        b = r["batch_size"]
+        rows.append(
+            [
+                r["arm"],
+                b,
+                r["epochs"],
+                f"{r['iterations_per_epoch']:,}",
+                s.reference_value("batch_size_iterations", "A", b) or "n/a",
+                f"{d['timing'][name]['seconds_per_epoch']:.2f}",
+                interval(r["final_val_acc"]),
+                interval(r["final_test_acc"]),
+                pct(s.reference_value("batch_size_val_acc", "A", b)) if r["arm"] == "base" else "",
+                pct(s.reference_value("batch_size_test_acc", "B", b)) if r["arm"] == "base" else "",
+                interval(r["batch_loss_noise"], 3, percent=False),
+                interval(r["loss_noise"], 3, percent=False),
+            ]
+        )
+    text = []
+    for arm in dict.fromkeys(r["arm"] for r in d["runs"].values()):
+        runs = {k: r for k, r in d["runs"].items() if r["arm"] == arm}
+        best = max(runs, key=lambda k: runs[k]["final_test_acc"]["mean"])
+        tests = {k: c for k, c in d["comparisons"].items() if k.startswith(f"{arm}: ")}
+        ties = [
+            k.split(" vs ")[1 if k.startswith(best) else 0]
+            for k, c in tests.items()
+            if best in k.split(" vs ") and not c["distinguishable"]
+        ]
+        noise = {}
+        for key, what in (("batch_loss_noise", "batch by batch"), ("loss_noise", "per window")):
+            finite = {k: r[key]["mean"] for k, r in runs.items() if r[key]["mean"] is not None}
+            if finite:
+                hi, lo = max(finite, key=finite.get), min(finite, key=finite.get)
+                noise[what] = (f"{what}, noisiest at {hi.split(': ')[1]} "
+                               f"({interval(runs[hi][key], 3, percent=False)}) and steadiest at "
+                               f"{lo.split(': ')[1]} ({interval(runs[lo][key], 3, percent=False)})")  # fmt: skip
+        text.append(
+            f"**{arm} arm**: the best final test accuracy is {best}'s ({interval(runs[best]['final_test_acc'])})"
+            + (
+                f"; not distinguishable from it with {n} seeds: {', '.join(ties)}"
+                if ties
+                else "; it is distinguishably above every other batch size"
+            )
+            + f" ({_family(tests)}). Training loss noise: {'; '.join(noise.values()) or 'n/a'}."
+        )
+    one = next(
+        (r for r in d["runs"].values() if r["batch_size"] == 1 and r["batchnorm_mode"]), None
+    )
+    if one:
+        text.append(
+            f"At batch 1 the batch-norm arm uses {one['batchnorm_mode']}: one sample has no batch variance, "
+            "so it normalises with its running statistics, which keep their initial values."
+        )
+    out += [
+        "",
+        s.figure(
+            "mlp_batch_size/val_acc_base", "validation accuracy per epoch by batch size, base arm"
+        ),
+        "",
+        s.figure(
+            "mlp_batch_size/val_acc_batchnorm",
+            "validation accuracy per epoch by batch size, batch-norm arm",
+        ),
+        "",
+        s.figure("mlp_batch_size/batch_loss", "training loss per batch by batch size"),
+        "",
+        s.figure("mlp_batch_size/stability", "loss noise by batch size"),
+        "",
+        f"Noise: {d['noise_statistic']}. A window holds the same number of samples for every batch size, "
+        "so the curves are smoothed alike: batch by batch, a small batch's loss is a noisier estimate; per "
+        "window, what is left is how much training itself jumps about.",
+        "",
+        table(
+            [
+                "arm",
+                "batch",
+                "epochs",
+                "iterations/epoch",
+                "ref. A",
+                "s/epoch",
+                "val acc [95%]",
+                "test acc [95%]",
+                "ref. A val",
+                "ref. B test",
+                "noise per batch [95%]",
+                "noise per window [95%]",
+            ],
+            rows,
+        ),
+        "",
+        " ".join(text),
+    ]
+    return "\n".join(out)  # fmt: skip
+
+
 def section_grid(s: Study) -> str:
-    m = s.results
-    d = m.get("mlp_select")
+    d = s.results.get("mlp_select")
     out = [
         "## 6.2 Q1-Q4: depth and width",
         "",
@@ -223,40 +333,35 @@ def section_grid(s: Study) -> str:
     ]
     if not d:
         return "\n".join([*out, "", missing("mlp_select")])
+    ref_a = {r["cell"]: r["val_acc"] for name in ("grid_best", "grid_worst")
+             for r in s.references.get(name, []) if r["report"] == "A"}  # fmt: skip
     rows = [
-        [
-            c,
-            r["depth"],
-            r["width"],
-            f"{pct(r['val_acc_mean'])} ± {pct(r['val_acc_std'])}",
-            f"{pct(r['test_acc_mean'])} ± {pct(r['test_acc_std'])}",
-            pct(s.reference_value("grid_val_acc", "B", c)),
-            r["verdict"],
-        ]
+        [c, r["depth"], r["width"], _cell_interval(r, "val"), _cell_interval(r, "test"),
+         pct(ref_a.get(c)) if c in ref_a else "", pct(s.reference_value("grid_val_acc", "B", c)),
+         r["verdict"]]
         for c, r in d["cells"].items()
-    ]
+    ]  # fmt: skip
     best, worst, nn = d["best"], d["worst"], d["nearest_neighbour"]
-    real = [k for k, v in d["adjacent_differences"].items() if v["real"]]
-    noise = [k for k, v in d["adjacent_differences"].items() if v["real"] is False]
-    bw = d["best_vs_worst"]
-    alpha = bw.get("alpha", 0.05)
+    n = best["seeds"]
+    tied = d["not_distinguishable_from_best"]
+    adjacent = [k for k in d["adjacent"] if d["comparisons"][k]["distinguishable"]]
+    refs = "; ".join(
+        f"report {r['report']}'s best cell was {r['cell']} ({pct(r['val_acc'])}), ours "
+        f"{interval(_cell_figure(d['cells'][r['cell']], 'val'))}" for r in s.references.get("grid_best", [])
+        if r["cell"] in d["cells"]
+    )  # fmt: skip
     text = [
-        f"Best: **{best['cell']}** (depth {best['depth']}, width {best['width']}), {pct(best['val_acc_mean'])} "
-        f"± {pct(best['val_acc_std'])} validation and {pct(best['test_acc_mean'])} test accuracy over "
-        f"{best['seeds']} seeds; worst: **{worst['cell']}**, {pct(worst['val_acc_mean'])} ± {pct(worst['val_acc_std'])}. "
-        f"The gap, {points(bw['difference'])}, is "
-        + (
-            "beyond the seed spread"
-            if bw["real"]
-            else f"not distinguishable from seed noise with {best['seeds']} seeds"
-        )
-        + f" (Welch's t-test p = {num(bw['p_value'], 3)}).",
+        f"Best by mean validation accuracy: **{best['cell']}** (depth {best['depth']}, width {best['width']}), "
+        f"{_cell_interval(best, 'val')} validation and {_cell_interval(best, 'test')} test accuracy over {n} seeds; "
+        f"worst: **{worst['cell']}**, {_cell_interval(worst, 'val')}.",
+        verdict(best["cell"], worst["cell"], d["best_vs_worst"], "validation accuracy"),
+        f"Cells not distinguishable from the best with {n} seeds: {', '.join(tied) or 'none'}; neighbours in the "
+        f"ranking that are distinguishable: {', '.join(adjacent) or 'none'} (every pair of cells is one family: "
+        f"{_family(d['comparisons'])}).",
         f"Verdicts (rule: {d['fit_rule']['rule']}): best {best['verdict']}, worst {worst['verdict']}; the best "
         f"cell's final train accuracy is {100 * best['train_acc_below_reference']:.2f} points below the 1-NN validation accuracy "
         f"({pct(nn['val_acc'])}).",
-        f"Neighbours in the ranking that differ beyond seed noise ({bw.get('test', 'Welch')} p < {alpha:g}, "
-        "uncorrected): " + (", ".join(real) or "none") + ". "
-        f"Not distinguishable with {best['seeds']} seeds: " + (", ".join(noise) or "none") + ".",
+        f"Against the course reports, cell by cell: {refs}." if refs else "",
     ]
     out += [
         "",
@@ -265,8 +370,9 @@ def section_grid(s: Study) -> str:
                 "cell",
                 "depth",
                 "width",
-                "val acc (mean ± sd)",
-                "test acc (mean ± sd)",
+                "val acc [95%]",
+                "test acc [95%]",
+                "ref. A val",
                 "ref. B val",
                 "verdict",
             ],
@@ -288,6 +394,16 @@ def section_grid(s: Study) -> str:
         ),
     ]
     return "\n".join(out)  # fmt: skip
+
+
+def _cell_figure(cell: dict, split: str) -> dict:
+    """A grid cell's final accuracy on ``split`` as a seed-interval figure."""
+    return {"mean": cell[f"{split}_acc_mean"], "low": cell.get(f"{split}_acc_low"),
+            "high": cell.get(f"{split}_acc_high")}  # fmt: skip
+
+
+def _cell_interval(cell: dict, split: str) -> str:
+    return interval(_cell_figure(cell, split))
 
 
 def section_gradients(s: Study) -> str:
@@ -369,7 +485,7 @@ def section_gradients(s: Study) -> str:
         rows.append([
             name, t["hidden_layers"], ", ".join(f"{k}: {v}" for k, v in arm["arm"].items()) or "-",
             f"{pct(t['val_acc_mean'])} [{pct(t['val_acc_low'])}, {pct(t['val_acc_high'])}]",
-            f"{points(test['difference'])} (p = {pvalue(test['p_value'])})" if name != fixes["control"] else "-",
+            f"{points(test['difference'])} (p = {pvalue(test['p_holm'])})" if name != fixes["control"] else "-",
             f"{t['seeds_with_dead_layer']} of {len(fixes['seeds'])}",
             num(t["worst_span_decades"], 1),
         ])  # fmt: skip
@@ -385,7 +501,7 @@ def section_gradients(s: Study) -> str:
     )
     significance = (
         "a difference beyond seed noise at 0.05"
-        if best_test["p_value"] is not None and best_test["p_value"] < 0.05
+        if best_test["distinguishable"]
         else f"not distinguishable from it with {len(fixes['seeds'])} seeds"
     )
     out += [
@@ -399,7 +515,7 @@ def section_gradients(s: Study) -> str:
                 "hidden layers",
                 "change",
                 "val acc [95% interval]",
-                "vs control (Welch, uncorrected)",
+                "vs control (Welch, Holm-adjusted p)",
                 "seeds with a dead layer",
                 "worst span (decades)",
             ],
@@ -412,7 +528,7 @@ def section_gradients(s: Study) -> str:
         + ". "
         f"The best fix, **{fixes['best_fix']}**, reaches {pct(best['val_acc_mean'])} mean validation "
         f"accuracy, {verdict} ({fixes['control']}: {pct(control['val_acc_mean'])}; {significance}, "
-        f"Welch p = {pvalue(best_test['p_value'])}).",
+        f"Welch's t-test, Holm-adjusted over the arms: p = {pvalue(best_test['p_holm'])}).",
         "",
         s.figure(
             "residual_study/fixes", "scale-free gradient ratio per layer and accuracy of each fix"
@@ -443,14 +559,7 @@ def section_encoding(s: Study) -> str:
         return "\n".join([*out, "", missing("implicit_encoding")])
     splits = ("train", "val", "test")
     rows = [
-        [
-            name,
-            *(
-                f"{pct(d[name][f'{split}_acc_mean'])} ± {pct(d[name][f'{split}_acc_std'])}"
-                for split in splits
-            ),
-        ]
-        for name in ("raw", "sine")
+        [name, *(_cell_interval(d[name], split) for split in splits)] for name in ("raw", "sine")
     ]
     ref_b = s.reference("implicit_encoding", "B")
     rows += [
@@ -464,13 +573,8 @@ def section_encoding(s: Study) -> str:
         f"The sine encoding changes validation accuracy by {points(diff['val_acc'])} and test accuracy by "
         f"{points(diff['test_acc'])}"
         + (f" (report A: about {gain_a:+g} points)" if gain_a is not None else "")
-        + "; the difference is "
-        + (
-            "beyond the seed spread"
-            if t["real"]
-            else f"not distinguishable from seed noise with {len(d['seeds'])} seeds"
-        )
-        + f" ({t.get('test', 'Welch')} p = {num(t['p_value'], 3)})."
+        + ". "
+        + verdict("sine", "raw", t, "final validation accuracy")
     )
     out += [
         "",
@@ -483,22 +587,80 @@ def section_encoding(s: Study) -> str:
         s.figure("implicit_encoding/curves", "curves of both inputs"),
     ]
     if sweep:
-        nn = sweep["nearest_neighbour"]
-        met = "beats" if sweep["goal_met"] else "does not beat"
-        out += [
+        out += ["", _sweep_text(s, sweep)]
+    return "\n".join(out)  # fmt: skip
+
+
+def _sweep_text(s: Study, sweep: dict) -> str:
+    """Beyond the course: every encoding at one architecture, and the paired test against 1-NN."""
+    nn, arch = sweep["nearest_neighbour"], sweep["architecture"]
+    rows = []
+    for name, r in sweep["settings"].items():
+        e = r["ensemble_vs_nearest"]
+        rows.append([
+            name, r["kind"], r["features"], f"{r['highest_frequency_used']:.2f}" if r["highest_frequency_used"] else "-",
+            interval(_cell_figure(r, "val")), interval(_cell_figure(r, "test")),
+            f"{r['seeds_ahead_of_nearest']} of {r['seeds']}", pvalue(r["max_p_vs_nearest"]),
+            f"{pct(r['ensemble_test_acc'])} ({e['a_only']}/{e['b_only']}, p = {pvalue(e['p_value'])})",
+            "yes" if r["beats_nearest_neighbour"] else "no",
+        ])  # fmt: skip
+    goal = sweep["settings"][sweep["goal_setting"]]
+    met = "meets" if sweep["goal_met"] else "does not meet"
+    beating = sweep["settings_beating_nearest_neighbour"]
+    return "\n".join(
+        [
+            "### Beyond the course: input encodings at one architecture",
             "",
-            "### Beyond the course: Fourier features",
+            f"Every setting trains the same network (depth {arch['depth']}, width {arch['width']}, {arch['epochs']} epochs, "
+            f"lr {arch['lr']:g}, {arch['lr_schedule']} schedule); only the input encoding differs, from the raw coordinates "
+            "and the course's sine encoding to Fourier features. Each is tested against 1-nearest-neighbour city by city on "
+            f"the test split ({nn['test_acc']:.4f}): {sweep['beats_rule']}.",
             "",
-            f"Setting **{sweep['goal_setting']}** {met} 1-nearest-neighbour on both splits; the best setting, "
-            f"{sweep['best_setting']}, reaches {pct(sweep['best_val_acc'])} validation and "
-            f"{pct(sweep['best_test_acc'])} test accuracy against 1-NN's {pct(nn['val_acc'])} and "
-            f"{pct(nn['test_acc'])}; settings beating 1-NN on both: "
-            + (", ".join(sweep["settings_beating_nearest_neighbour"]) or "none")
-            + ".",
+            table(
+                [
+                    "setting",
+                    "kind",
+                    "features",
+                    "highest freq. (cycles/deg)",
+                    "val acc [95%]",
+                    "test acc [95%]",
+                    "seeds ahead of 1-NN",
+                    "largest p (McNemar)",
+                    "ensemble test acc (MLP only/1-NN only, p)",
+                    "beats 1-NN",
+                ],
+                rows,
+            ),
+            "",
+            f"Settings that beat 1-NN: {', '.join(beating) or 'none'}. The goal ({sweep['goal']}) is met by "
+            f"**{sweep['goal_setting']}**: "
+            if sweep["goal_met"]
+            else f"Settings that beat 1-NN: {', '.join(beating) or 'none'}. **{sweep['goal_setting']}** {met} the goal "
+            f"({sweep['goal']}): ",
+            f"mean test accuracy {interval(_cell_figure(goal, 'test'))}, largest per-seed p {pvalue(goal['max_p_vs_nearest'])}. "
+            + _limits(sweep),
             "",
             s.figure(
                 "encoding_summary/sweep",
-                "validation accuracy against the highest frequency",
+                "test error of each encoding against its highest frequency",
             ),
         ]
-    return "\n".join(out)  # fmt: skip
+    )
+
+
+def _limits(sweep: dict) -> str:
+    """Where the goal setting's test errors are, by neighbourhood (see prepare_cities)."""
+    e = sweep.get("goal_errors_by_neighbourhood")
+    if not e:
+        return ""
+    cities, errors, nearest = e["cities"], e["mean_errors_per_seed"], e["nearest_neighbour_errors"]
+    total, border = sum(errors.values()), errors.get("border (some)", 0)
+    share = sum(cities.values())
+    return (
+        f"What limits it: of its {total:.0f} test errors (mean over seeds), {border:.0f} are border cities "
+        f"(some of their 5 nearest training cities belong to another country: {cities['border (some)']:,} of the "
+        f"{share:,} test cities) and {errors['surrounded (all)']:.0f} are surrounded by another country's cities "
+        f"({cities['surrounded (all)']:,} test cities, which no smooth classifier gets right); "
+        f"{errors['inside (none)']:.0f} lie inside their country. 1-NN's {sum(nearest.values())} errors split "
+        f"{nearest['border (some)']} / {nearest['surrounded (all)']} / {nearest['inside (none)']}."
+    )

@@ -21,7 +21,7 @@ from mlpcnn.report.cities import (
     section_learning_rate,
 )
 from mlpcnn.report.faces import section_deepfake, section_errors
-from mlpcnn.report.markdown import num, pct, table
+from mlpcnn.report.markdown import interval, num, pct, pvalue, table
 from mlpcnn.report.study import Study
 
 SECTIONS = (section_data, section_learning_rate, section_epochs, section_batchnorm, section_batch_size,
@@ -90,12 +90,16 @@ def training_seconds(stage: str, summary: Mapping[str, Any]) -> float | None:
 
 def _seeds(study: Study) -> str:
     m = study.results
-    parts = []
+    parts = [
+        f"{stage}: {len(m[stage]['seeds'])}"
+        for stage in ("mlp_learning_rate", "mlp_epochs", "mlp_batchnorm", "mlp_batch_size")
+        if "seeds" in m.get(stage, {})
+    ]
     grid = m.get("mlp_select", {}).get("best", {})
     if grid:
         parts.append(f"grid: {grid.get('seeds')} per cell")
     if "implicit_encoding" in m:
-        parts.append(f"implicit encoding: {m['implicit_encoding'].get('seeds')}")
+        parts.append(f"implicit encoding: {len(m['implicit_encoding'].get('seeds', []))}")
     return "; ".join(parts) or "n/a"
 
 
@@ -126,31 +130,33 @@ def results_table(study: Study) -> str:
     m, rows = study.results, []
     if "mlp_epochs" in m:
         d = m["mlp_epochs"]
-        rows.append(
-            [
-                "6.1 Q2",
-                f"base MLP, {d['epochs']} epochs: test accuracy",
-                pct(d["final"]["test_acc"]),
-                "-",
-            ]
-        )
+        rows.append(["6.1 Q2", f"base MLP, {d['epochs']} epochs: test accuracy ({len(d['seeds'])} seeds)",
+                     interval(d["final"]["test_acc"]), "-"])  # fmt: skip
     if "mlp_batch_size" in m:
-        for r in m["mlp_batch_size"]["runs"].values():
-            ref = study.reference_value("batch_size_test_acc", "B", r["batch_size"])
+        d = m["mlp_batch_size"]
+        for r in d["runs"].values():
+            if r["arm"] != "base":
+                continue
+            b = r["batch_size"]
+            refs = [f"report {name} {split}: {pct(value)}"
+                    for name, split, value in (("A", "val", study.reference_value("batch_size_val_acc", "A", b)),
+                                               ("B", "test", study.reference_value("batch_size_test_acc", "B", b)))
+                    if value is not None]  # fmt: skip
             rows.append([
                 "6.1 Q4",
-                f"batch {r['batch_size']}, {r['epochs']} epoch{'s' if r['epochs'] != 1 else ''}: test accuracy",
-                pct(r["final_test_acc"]),
-                f"report B: {pct(ref)}" if ref is not None else "-",
+                f"batch {b}, {r['epochs']} epoch{'s' if r['epochs'] != 1 else ''}, no batch norm: val / test accuracy ({len(d['seeds'])} seeds)",
+                f"{interval(r['final_val_acc'])} / {interval(r['final_test_acc'])}",
+                "; ".join(refs) or "-",
             ])  # fmt: skip
     if "mlp_select" in m:
         d = m["mlp_select"]
         for role in ("best", "worst"):
             c = d[role]
+            figure = {"mean": c["val_acc_mean"], "low": c["val_acc_low"], "high": c["val_acc_high"]}
             rows.append([
                 "6.2",
-                f"{role} cell {c['cell']}: val accuracy ({c['seeds']} seeds, mean ± sd)",
-                f"{pct(c['val_acc_mean'])} ± {pct(c['val_acc_std'])}",
+                f"{role} cell {c['cell']}: val accuracy ({c['seeds']} seeds)",
+                interval(figure),
                 f"{role} cell, " + _reference_cell(study, f"grid_{role}"),
             ])  # fmt: skip
         nn = d["nearest_neighbour"]
@@ -166,9 +172,15 @@ def results_table(study: Study) -> str:
         ])  # fmt: skip
     if "encoding_summary" in m:
         d = m["encoding_summary"]
-        goal = m.get("encoding_sweep", {}).get(d["goal_setting"], {})
-        rows.append(["beyond", f"Fourier features ({d['goal_setting']}): val / test accuracy",
-                     f"{pct(goal.get('val_acc_mean'))} / {pct(goal.get('test_acc_mean'))}", "-"])  # fmt: skip
+        goal = d["settings"][d["goal_setting"]]
+        figure = {
+            "mean": goal["test_acc_mean"],
+            "low": goal["test_acc_low"],
+            "high": goal["test_acc_high"],
+        }
+        rows.append(["beyond", f"encoding {d['goal_setting']}: test accuracy ({goal['seeds']} seeds); "
+                     f"largest per-seed McNemar p against 1-NN",
+                     f"{interval(figure)}; p = {pvalue(goal['max_p_vs_nearest'])}", "-"])  # fmt: skip
     if "error_analysis" in m:
         d = m["error_analysis"]
         for strategy, r in d["table"].items():

@@ -34,3 +34,35 @@ def pvalue(value: float | None) -> str:
     if value is None:
         return "n/a"
     return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
+
+
+def interval(figure: dict | None, digits: int = 2, percent: bool = True) -> str:
+    """A mean over seeds and its 95% interval: ``95.56% [95.10, 96.02]``."""
+    if not figure or figure.get("mean") is None:
+        return "n/a"
+    scale, unit = (100, "%") if percent else (1, "")
+    mean = f"{scale * figure['mean']:.{digits}f}{unit}"
+    if figure.get("low") is None:
+        return mean
+    return f"{mean} [{scale * figure['low']:.{digits}f}, {scale * figure['high']:.{digits}f}]"
+
+
+def verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
+    """One comparison of a family as a sentence (see ``cities.stats.compare``).
+
+    ``test["difference"]`` is a - b of ``what`` (an accuracy in points when ``percent``,
+    else a plain number such as a loss); the sentence rests on the corrected p-value.
+    """
+    diff = test.get("difference")
+    size = points(diff) if percent else ("n/a" if diff is None else f"{diff:+.4f}")
+    n = min(test.get("n_a", 0), test.get("n_b", 0))
+    if test.get("distinguishable") is None:
+        return f"{a} against {b} on {what}: not testable with {n} seed(s) ({size})."
+    where = (
+        f"{test['test']}, {test['correction']}-adjusted over {test['family']} comparison"
+        f"{'s' if test['family'] != 1 else ''}: p = {pvalue(test['p_holm'])}"
+    )
+    if not test["distinguishable"]:
+        return f"{a} and {b} are not distinguishable on {what} with {n} seeds ({size}; {where})."
+    word = "higher" if diff > 0 else "lower"
+    return f"{a} has a {word} {what} than {b} ({size}; {where})."

@@ -1,0 +1,107 @@
+"""The statistics behind every reported comparison, on hand-made numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from mlpcnn.cities.stats import (
+    compare,
+    equal_sample_windows,
+    holm,
+    mcnemar,
+    seed_interval,
+    tail_noise,
+    welch_p,
+)
+from mlpcnn.common.params import InvalidParam
+
+
+def test_holm_adjusts_a_hand_made_family() -> None:
+    # Sorted: 0.01 (x3), 0.02 (x2), 0.04 (x1); then made non-decreasing.
+    adjusted = holm({"a": 0.04, "b": 0.01, "c": 0.02, "untested": None})
+    assert adjusted.pop("untested") is None
+    assert adjusted == pytest.approx({"b": 0.03, "c": 0.04, "a": 0.04})
+    # The step-down keeps the adjusted values monotone: 0.3 x 1 would be below 0.02 x 2.
+    assert holm({"a": 0.001, "b": 0.3, "c": 0.011}) == pytest.approx(
+        {"a": 0.003, "c": 0.022, "b": 0.3}
+    )
+    assert holm({"a": 0.9, "b": 0.8}) == {"a": 1.0, "b": 1.0}  # capped at 1
+
+
+def test_a_difference_that_passes_alone_can_fail_holm() -> None:
+    """The issue's case: p = 0.019 alone, one of six comparisons -> not distinguishable."""
+    pairs = {f"pair {i}": ([0.9, 0.91, 0.92], [0.9, 0.91, 0.92]) for i in range(5)}
+    a = [0.950, 0.951, 0.952]
+    b = [0.9470, 0.9475, 0.9480]
+    raw = welch_p(a, b)
+    assert raw < 0.05 <= 6 * raw  # significant alone, not as one of six
+    result = compare(pairs | {"close": (a, b)})
+    assert result["close"]["p_value"] == pytest.approx(raw)
+    assert result["close"]["p_holm"] == pytest.approx(min(1.0, 6 * raw))
+    assert result["close"]["distinguishable"] is False
+    assert result["close"]["family"] == 6
+    assert result["pair 0"]["distinguishable"] is False
+
+
+def test_compare_leaves_out_diverged_seeds_and_untestable_pairs() -> None:
+    result = compare({
+        "one seed": ([0.9], [0.8, 0.81]),
+        "far": ([0.9, 0.91, 0.905, float("nan")], [0.5, 0.52, 0.51]),
+    })  # fmt: skip
+    assert result["one seed"]["distinguishable"] is None
+    assert result["far"]["n_a"] == 3
+    assert result["far"]["family"] == 1
+    assert result["far"]["distinguishable"] is True
+    assert result["far"]["difference"] == pytest.approx(0.905 - 0.51)
+
+
+def test_seed_interval_is_the_student_t_interval() -> None:
+    values = [0.90, 0.92, 0.94, 0.93, 0.91]
+    got = seed_interval(values)
+    half = stats.t.ppf(0.975, 4) * np.std(values, ddof=1) / np.sqrt(5)
+    assert got["mean"] == pytest.approx(0.92)
+    assert (got["low"], got["high"]) == pytest.approx((0.92 - half, 0.92 + half))
+    one = seed_interval([0.5, float("nan")])
+    assert one["mean"] == 0.5 and one["low"] is None and one["diverged"] == 1
+
+
+def test_mcnemar_counts_only_discordant_examples() -> None:
+    a = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0], bool)
+    b = np.array([1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0], bool)
+    result = mcnemar(a, b)
+    assert (result["a_only"], result["b_only"]) == (6, 1)
+    # Exact two-sided binomial test of 6 successes in 7 fair flips: 2 x (7 + 1) / 128.
+    assert result["p_value"] == pytest.approx(16 / 128)
+    assert result["difference"] == pytest.approx(5 / 12)
+    assert mcnemar(a, a)["p_value"] == 1.0
+    with pytest.raises(ValueError, match="equal 1-d arrays"):
+        mcnemar(a, b[:-1])
+
+
+def test_windows_hold_the_same_number_of_samples_for_every_batch_size() -> None:
+    losses = np.arange(12, dtype=float)[:, None]  # 12 batches, one replica
+    seen, means = equal_sample_windows(losses, batch_size=2, samples_per_point=8)
+    assert seen.tolist() == [8, 16, 24]  # 4 batches of 2 per window
+    assert means[:, 0].tolist() == [1.5, 5.5, 9.5]
+    seen, means = equal_sample_windows(losses, batch_size=8, samples_per_point=8)
+    assert len(means) == 12 and seen[-1] == 96  # one batch per window: unsmoothed
+    seen, means = equal_sample_windows(losses, batch_size=1, samples_per_point=5)
+    assert means[:, 0].tolist() == [2.0, 7.0]  # the incomplete last window is dropped
+    with pytest.raises(InvalidParam, match="samples_per_point: expected a multiple"):
+        equal_sample_windows(losses, batch_size=3, samples_per_point=8)
+
+
+def test_tail_noise_is_the_detrended_sd_of_the_last_points() -> None:
+    # The last 3 of 30 points: 1, 3, 2 -> differences 2, -1 -> sd 2.1213 / sqrt(2) = 1.5.
+    series = np.stack([np.r_[np.zeros(27), 1.0, 3.0, 2.0], np.full(30, 2.0)], axis=1)
+    assert tail_noise(series, tail=0.1) == pytest.approx([1.5, 0.0])
+    # A loss that is still falling steadily is not noise; white noise is measured as such.
+    ramp = np.linspace(3.0, 1.0, 1000)[:, None]
+    assert tail_noise(ramp, 0.5) == pytest.approx([0.0], abs=1e-12)
+    noise = np.random.default_rng(0).normal(0.0, 0.2, size=(20000, 1))
+    assert tail_noise(ramp.repeat(20, axis=0) + noise, 0.5) == pytest.approx([0.2], rel=0.03)
+    assert np.isnan(tail_noise(series[:2], 0.1)).all()
+    with pytest.raises(InvalidParam, match="tail"):
+        tail_noise(series, 0.0)
