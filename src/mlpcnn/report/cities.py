@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from mlpcnn.report.markdown import interval, missing, num, pct, points, pvalue, table, verdict
+from mlpcnn.report.markdown import (
+    flat_figure,
+    interval,
+    missing,
+    num,
+    pct,
+    points,
+    pvalue,
+    table,
+    verdict,
+)
 from mlpcnn.report.study import Study
 
 
@@ -347,7 +357,7 @@ def section_grid(s: Study) -> str:
     adjacent = [k for k in d["adjacent"] if d["comparisons"][k]["distinguishable"]]
     refs = "; ".join(
         f"report {r['report']}'s best cell was {r['cell']} ({pct(r['val_acc'])}), ours "
-        f"{interval(_cell_figure(d['cells'][r['cell']], 'val'))}" for r in s.references.get("grid_best", [])
+        f"{_cell_interval(d['cells'][r['cell']], 'val')}" for r in s.references.get("grid_best", [])
         if r["cell"] in d["cells"]
     )  # fmt: skip
     text = [
@@ -396,14 +406,9 @@ def section_grid(s: Study) -> str:
     return "\n".join(out)  # fmt: skip
 
 
-def _cell_figure(cell: dict, split: str) -> dict:
-    """A grid cell's final accuracy on ``split`` as a seed-interval figure."""
-    return {"mean": cell[f"{split}_acc_mean"], "low": cell.get(f"{split}_acc_low"),
-            "high": cell.get(f"{split}_acc_high")}  # fmt: skip
-
-
 def _cell_interval(cell: dict, split: str) -> str:
-    return interval(_cell_figure(cell, split))
+    """A grid cell's (or setting's) final accuracy on ``split`` with its interval."""
+    return interval(flat_figure(cell, f"{split}_acc"))
 
 
 def section_gradients(s: Study) -> str:
@@ -599,13 +604,17 @@ def _sweep_text(s: Study, sweep: dict) -> str:
         e = r["ensemble_vs_nearest"]
         rows.append([
             name, r["kind"], r["features"], f"{r['highest_frequency_used']:.2f}" if r["highest_frequency_used"] else "-",
-            interval(_cell_figure(r, "val")), interval(_cell_figure(r, "test")),
+            _cell_interval(r, "val"), _cell_interval(r, "test"),
             f"{r['seeds_ahead_of_nearest']} of {r['seeds']}", pvalue(r["max_p_vs_nearest"]),
             f"{pct(r['ensemble_test_acc'])} ({e['a_only']}/{e['b_only']}, p = {pvalue(e['p_value'])})",
             "yes" if r["beats_nearest_neighbour"] else "no",
         ])  # fmt: skip
     goal = sweep["settings"][sweep["goal_setting"]]
-    met = "meets" if sweep["goal_met"] else "does not meet"
+    verdict_on_goal = (
+        f"The goal ({sweep['goal']}) is met by **{sweep['goal_setting']}**: "
+        if sweep["goal_met"]
+        else f"**{sweep['goal_setting']}** does not meet the goal ({sweep['goal']}): "
+    )
     beating = sweep["settings_beating_nearest_neighbour"]
     return "\n".join(
         [
@@ -632,12 +641,8 @@ def _sweep_text(s: Study, sweep: dict) -> str:
                 rows,
             ),
             "",
-            f"Settings that beat 1-NN: {', '.join(beating) or 'none'}. The goal ({sweep['goal']}) is met by "
-            f"**{sweep['goal_setting']}**: "
-            if sweep["goal_met"]
-            else f"Settings that beat 1-NN: {', '.join(beating) or 'none'}. **{sweep['goal_setting']}** {met} the goal "
-            f"({sweep['goal']}): ",
-            f"mean test accuracy {interval(_cell_figure(goal, 'test'))}, largest per-seed p {pvalue(goal['max_p_vs_nearest'])}. "
+            f"Settings that beat 1-NN: {', '.join(beating) or 'none'}. " + verdict_on_goal,
+            f"mean test accuracy {_cell_interval(goal, 'test')}, largest per-seed p {pvalue(goal['max_p_vs_nearest'])}. "
             + _limits(sweep),
             "",
             s.figure(

@@ -21,7 +21,7 @@ from mlpcnn.report.cities import (
     section_learning_rate,
 )
 from mlpcnn.report.faces import section_deepfake, section_errors
-from mlpcnn.report.markdown import interval, num, pct, pvalue, table
+from mlpcnn.report.markdown import flat_figure, interval, num, pct, pvalue, table
 from mlpcnn.report.study import Study
 
 SECTIONS = (section_data, section_learning_rate, section_epochs, section_batchnorm, section_batch_size,
@@ -152,11 +152,10 @@ def results_table(study: Study) -> str:
         d = m["mlp_select"]
         for role in ("best", "worst"):
             c = d[role]
-            figure = {"mean": c["val_acc_mean"], "low": c["val_acc_low"], "high": c["val_acc_high"]}
             rows.append([
                 "6.2",
                 f"{role} cell {c['cell']}: val accuracy ({c['seeds']} seeds)",
-                interval(figure),
+                interval(flat_figure(c, "val_acc")),
                 f"{role} cell, " + _reference_cell(study, f"grid_{role}"),
             ])  # fmt: skip
         nn = d["nearest_neighbour"]
@@ -173,14 +172,9 @@ def results_table(study: Study) -> str:
     if "encoding_summary" in m:
         d = m["encoding_summary"]
         goal = d["settings"][d["goal_setting"]]
-        figure = {
-            "mean": goal["test_acc_mean"],
-            "low": goal["test_acc_low"],
-            "high": goal["test_acc_high"],
-        }
         rows.append(["beyond", f"encoding {d['goal_setting']}: test accuracy ({goal['seeds']} seeds); "
                      f"largest per-seed McNemar p against 1-NN",
-                     f"{interval(figure)}; p = {pvalue(goal['max_p_vs_nearest'])}", "-"])  # fmt: skip
+                     f"{interval(flat_figure(goal, 'test_acc'))}; p = {pvalue(goal['max_p_vs_nearest'])}", "-"])  # fmt: skip
     if "error_analysis" in m:
         d = m["error_analysis"]
         for strategy, r in d["table"].items():

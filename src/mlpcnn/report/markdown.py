@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -34,6 +34,12 @@ def pvalue(value: float | None) -> str:
     if value is None:
         return "n/a"
     return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
+
+
+def flat_figure(row: Mapping[str, Any], column: str) -> dict:
+    """A seed figure stored flat (``<column>_mean``, ``_low``, ``_high`` in a table row) as
+    the ``{mean, low, high}`` mapping :func:`interval` reads."""
+    return {k: row.get(f"{column}_{k}") for k in ("mean", "low", "high")}
 
 
 def interval(figure: dict | None, digits: int = 2, percent: bool = True) -> str:
