@@ -11,10 +11,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from stage_faces import COURSE, FACE_ARRAYS, run_faces
-from stage_shared import PLOTS, load_params, naming, read_params, write_results
+from stage_faces import COURSE, FACE_ARRAYS, read_backbone_record, run_faces
+from stage_shared import PLOTS, load_params, naming
 
-from mlpcnn.common.io import atomic_output
+from mlpcnn.common.io import atomic_output, write_json
 from mlpcnn.common.params import InvalidParam, check_keys
 from mlpcnn.faces.backbones import resolve_backbone
 from mlpcnn.faces.data import (
@@ -36,10 +36,7 @@ STANDIN_KEYS = ("counts", "size", "seed")
 
 def main() -> None:
     params = load_params(KEY, ("zip", "skip_unreadable", "standin"))
-    faces = read_params().get("faces")
-    with naming("faces"):
-        check_keys(faces, ("backbone",), "faces")
-        backbone = resolve_backbone(faces["backbone"])
+    backbone = resolve_backbone(read_backbone_record()["backbone"])
     with tempfile.TemporaryDirectory() as scratch_dir:
         root, kind = locate(params, Path(scratch_dir))
         images = list_images(root)
@@ -59,9 +56,8 @@ def main() -> None:
         np.savez(tmp, kind=np.array(kind), backbone=np.array(backbone.name),
                  **{f"{s}_{k}": getattr(a, k) for s, a in decoded.items()
                     for k in ("scratch", "pretrained", "xgboost", "labels", "files")})  # fmt: skip
-    write_results(
-        KEY,
-        {"dataset": kind},
+    write_json(
+        PLOTS / KEY / "summary.json",
         {
             "dataset": kind,
             "backbone": backbone.name,
@@ -72,6 +68,9 @@ def main() -> None:
             "image_size": sizes,
             "converted_to_rgb": images.converted,
             "skipped_unreadable": len(images.skipped),
+            "skipped_hidden": len(images.hidden),
+            "hidden_examples": [str(Path(h).relative_to(root)) for h in images.hidden[:5]],
+            "nested_images": images.nested,
             "content_sha256": digest,
             "inputs": {
                 "scratch": "resize to 224 x 224, ToTensor",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import socket
+
 import pytest
 import torch
 from PIL import Image
@@ -10,9 +13,11 @@ from sklearn.datasets import load_sample_image
 from mlpcnn.faces.backbones import (
     efficientnet_lite0,
     lukemelas_to_timm,
+    random_architecture,
     resnet18,
-    resnet18_available,
-    resolve_backbone,
+    resnet18_weights_file,
+    resolved_name,
+    weights_record,
 )
 
 # Sample photos shipped with scikit-learn, and ImageNet classes a real model puts in its top 5.
@@ -72,8 +77,8 @@ def test_key_map_covers_every_key_with_matching_shapes() -> None:
 
 
 @pytest.mark.skipif(
-    not resnet18_available(),
-    reason="ResNet18 ImageNet weights are neither in the torch hub cache nor downloadable here (no internet)",
+    not resnet18_weights_file().is_file(),
+    reason="ResNet18 ImageNet weights are not in the torch hub cache (no internet here)",
 )
 def test_resnet18_weights_are_real_imagenet_weights() -> None:
     backbone = resnet18()
@@ -82,10 +87,33 @@ def test_resnet18_weights_are_real_imagenet_weights() -> None:
         assert len(set(classes) & PHOTOS[photo]) >= 1, (photo, classes)
 
 
-def test_auto_takes_what_is_available_and_bad_names_are_rejected() -> None:
-    expected = "resnet18" if resnet18_available() else "efficientnet_lite0"
-    assert resolve_backbone("auto").name == expected
+def test_auto_looks_at_the_hub_cache_only_and_bad_names_are_rejected(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_network(*args, **kwargs):
+        raise AssertionError("the backbone choice must not touch the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    assert resolved_name("auto") == "efficientnet_lite0"
+    assert resolved_name("resnet18") == "resnet18"
+    record = weights_record("resnet18")
+    assert record["weights_sha256"] is None and record["weights_file"].startswith("resnet18")
+    resnet18_weights_file().parent.mkdir(parents=True)
+    resnet18_weights_file().write_bytes(b"weights")
+    assert resolved_name("auto") == "resnet18"
+    assert weights_record("resnet18")["weights_sha256"] == hashlib.sha256(b"weights").hexdigest()
+    lite0 = weights_record("efficientnet_lite0")
+    assert lite0["weights_sha256"] is not None and len(lite0["weights_sha256"]) == 64
     with pytest.raises(
         ValueError, match="backbone: expected one of auto, resnet18, efficientnet_lite0"
     ):
-        resolve_backbone("vgg16")
+        resolved_name("vgg16")
+
+
+@pytest.mark.parametrize("name", ["resnet18", "efficientnet_lite0"])
+def test_random_architecture_has_one_logit(name: str) -> None:
+    torch.manual_seed(0)
+    model = random_architecture(name).eval()
+    with torch.no_grad():
+        assert model(torch.rand(2, 3, 64, 64)).shape == (2, 1)

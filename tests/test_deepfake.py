@@ -5,16 +5,21 @@ import pytest
 import torch
 from torch import nn
 
+from mlpcnn.common.params import InvalidParam
 from mlpcnn.faces.baselines import (
     accuracy,
-    first_disagreements,
+    flips_and_crops,
     frozen_features,
+    handmade_run,
     logistic_regression,
     predict_probs,
+    residual_energy,
     run_torch,
+    to_device,
     to_unit,
     xgboost_run,
 )
+from mlpcnn.faces.strategies import STRATEGIES, Settings, input_of, run_strategy, training
 
 
 @pytest.fixture
@@ -84,18 +89,102 @@ def test_predict_probs_in_eval_mode(tiny_faces) -> None:
     assert probs.shape == (8,) and ((probs > 0) & (probs < 1)).all() and not model.training
 
 
+def test_residual_energy_sees_high_frequencies_and_the_handmade_detector_uses_them() -> None:
+    rng = np.random.default_rng(0)
+    smooth = np.repeat(np.repeat(rng.integers(0, 255, (8, 3, 8, 8)), 4, axis=2), 4, axis=3)
+    checker = (np.indices((32, 32)).sum(axis=0) % 2 * 40)[None, None]
+    blocky = np.clip(smooth + checker, 0, 255)
+    energy = residual_energy(torch.from_numpy(np.concatenate([smooth, blocky]).astype(np.uint8)))
+    assert energy.shape == (16, 3) and (energy[8:] > energy[:8]).all()
+
+    def split(n: int, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
+        labels = np.arange(n) % 2
+        base = np.repeat(np.repeat(rng.integers(0, 200, (n, 3, 8, 8)), 4, 2), 4, 3)
+        images = np.clip(base + labels[:, None, None, None] * checker, 0, 255).astype(np.uint8)
+        return torch.from_numpy(images), torch.from_numpy(labels)
+
+    data = {"train": split(20, 0), "val": split(6, 1), "test": split(6, 2)}
+    result = handmade_run(data, seed=0)
+    assert result.test_acc == 1.0 and result.val_acc == 1.0 and len(result.extra) == 1
+
+
+def test_flips_and_crops_work_at_any_size_and_flip_the_whole_batch() -> None:
+    batch = torch.arange(2 * 3 * 40 * 56, dtype=torch.float32).reshape(2, 3, 40, 56)
+    torch.manual_seed(0)
+    outputs = [flips_and_crops(40, 56)(batch) for _ in range(20)]
+    assert all(out.shape == batch.shape for out in outputs)
+    assert len({float(out.sum()) for out in outputs}) > 1  # random crops differ
+    # without the crop, each call flips the whole batch or none of it, and both happen
+    whole = [flips_and_crops(40, 56, crop=1.0)(batch) for _ in range(20)]
+    flipped = [torch.equal(out, batch.flip(-1)) for out in whole]
+    assert all(f or torch.equal(out, batch) for f, out in zip(flipped, whole, strict=True))
+    assert any(flipped) and not all(flipped)
+
+
+def test_data_moves_to_the_device_the_strategies_run_on(tiny_faces) -> None:
+    moved = to_device(tiny_faces, torch.device("cpu"))
+    assert all(x.device.type == "cpu" and x.dtype == torch.uint8 for x, _ in moved.values())
+    result = run_torch(small_cnn, moved, to_unit, lr=0.05, seed=3, epochs=1, batch_size=4)
+    same = run_torch(small_cnn, tiny_faces, to_unit, lr=0.05, seed=3, epochs=1, batch_size=4)
+    assert np.array_equal(result.test_probs, same.test_probs)  # the CPU path is unchanged
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_run_matches_the_cpu_run_closely(tiny_faces) -> None:
+    cuda = to_device(tiny_faces, torch.device("cuda"))
+    assert all(x.device.type == "cuda" for x, _ in cuda.values())
+    gpu = run_torch(small_cnn, cuda, to_unit, lr=0.05, seed=3, epochs=1, batch_size=4)
+    cpu = run_torch(small_cnn, tiny_faces, to_unit, lr=0.05, seed=3, epochs=1, batch_size=4)
+    assert np.abs(gpu.test_probs - cpu.test_probs).max() < 0.05  # bfloat16 autocast
+
+
+def arrays(per_class: int, size: int = 32, seed: int = 0) -> tuple[dict, dict]:
+    rng = np.random.default_rng(seed)
+    labels = {s: np.repeat([0, 1], per_class) for s in ("train", "val", "test")}
+    images = {s: rng.integers(0, 255, (len(y), 3, size, size)).astype(np.uint8)
+              for s, y in labels.items()}  # fmt: skip
+    return images, labels
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_runs_on_tiny_arrays(strategy: str) -> None:
+    images, labels = arrays(per_class=3)
+    if input_of(strategy) == "xgboost":
+        images = {s: x[:, :, :8, :8].reshape(len(x), -1) for s, x in images.items()}
+    settings = Settings(seed=0, lrs=[None] if strategy in ("xgboost", "sklearn_logreg", "handmade")
+                        else [0.001], augment=strategy == "finetune_long", max_iter=50)  # fmt: skip
+    runs, notes = run_strategy(strategy, images, labels, settings)
+    assert len(runs) == 1 and "model" in notes
+    if strategy == "scratch_backbone":  # the de-confounded arm: the pretrained one's net
+        assert "from random initialisation" in notes["model"]
+    run = next(iter(runs.values()))
+    assert run.test_probs.shape == (6,) and 0 <= run.test_acc <= 1
+    record = training(strategy, settings)
+    if strategy in ("xgboost", "sklearn_logreg", "handmade"):
+        assert record is None  # no epochs, batches or Adam to report
+    else:
+        assert record["optimizer"] == "adam" and record["precision"] == "float32"
+
+
+def test_xgboost_keeps_its_default_run_beside_a_learning_rate_sweep() -> None:
+    images, labels = arrays(per_class=3, size=4)
+    flat = {s: x.reshape(len(x), -1) for s, x in images.items()}
+    runs, notes = run_strategy("xgboost", flat, labels, Settings(seed=0, lrs=[0.1, 0.3]))
+    assert list(runs) == ["default", "lr 0.1", "lr 0.3"] and "extra sweep" in notes["model"]
+
+
 @pytest.mark.parametrize(
-    ("best", "worst", "expected"),
+    ("strategy", "settings", "message"),
     [
-        (
-            [0.1, 0.9, 0.2, 0.8, 0.1, 0.9, 0.1, 0.9],
-            [0.9, 0.1, 0.9, 0.1, 0.9, 0.1, 0.9, 0.1],
-            [0, 1, 2, 3, 4],
-        ),
-        ([0.1, 0.9, 0.9, 0.8, 0.1, 0.9, 0.1, 0.9], [0.9, 0.9, 0.1, 0.8, 0.1, 0.9, 0.1, 0.9], [0]),
-        ([0.1] * 8, [0.1] * 8, []),
+        ("vgg", Settings(seed=0), "strategy: expected one of"),
+        ("scratch", Settings(seed=0), "lrs: scratch needs learning rates"),
+        ("scratch", Settings(seed=0, lrs=[-1.0]), "lrs: expected positive learning rates"),
+        ("linear_probe", Settings(seed=0, lrs=[0.1], augment=True), "augment: linear_probe"),
+        ("finetune", Settings(seed=0, lrs=[0.1], schedule="step"), "schedule: expected one of"),
+        ("finetune", Settings(seed=0, lrs=[0.1], epochs=0), "epochs: expected a positive"),
     ],
 )
-def test_first_disagreements_in_order_and_fewer_than_five(best, worst, expected) -> None:
-    labels = np.array([0, 1, 0, 1, 0, 1, 0, 1])
-    assert first_disagreements(labels, np.array(best), np.array(worst)) == expected
+def test_bad_settings_are_named(strategy: str, settings: Settings, message: str) -> None:
+    images, labels = arrays(per_class=1)
+    with pytest.raises(InvalidParam, match=message):
+        run_strategy(strategy, images, labels, settings)

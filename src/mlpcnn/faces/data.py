@@ -2,10 +2,15 @@
 
 Layout (the course's ``whichfaceisreal``): ``<root>/{train,val,test}/{0_real,1_fake}/*``;
 real is class 0, fake class 1. Every problem is reported as one line naming the path.
+As torchvision's ``ImageFolder`` (which the course code uses), a class folder's images may
+sit in nested sub-folders, and only files with an image suffix are read; unlike it, hidden
+files (``.DS_Store``, macOS's AppleDouble ``._*``, ``Thumbs.db``) are skipped and counted,
+not read as images.
 """
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 SPLITS = ("train", "val", "test")
 CLASSES = ("0_real", "1_fake")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+SYSTEM_FILES = {"thumbs.db", "desktop.ini"}  # Windows litter; names starting "." are hidden too
 EXPECTED = "expected train, val and test, each with 0_real and 1_fake"
 
 
@@ -31,42 +36,75 @@ class ImageList:
     labels: dict[str, np.ndarray]  # split -> (N,) int64, 0 real, 1 fake
     skipped: list[str] = field(default_factory=list)  # unreadable files skipped on request
     converted: int = 0  # images that were not RGB, converted on reading
+    hidden: list[str] = field(default_factory=list)  # hidden/system files and folders skipped
+    nested: int = 0  # images read from sub-folders of a class folder
+
+
+def is_hidden(name: str) -> bool:
+    """``.DS_Store``, AppleDouble ``._x.jpg``, ``.ipynb_checkpoints``, ``Thumbs.db``..."""
+    return name.startswith(".") or name.lower() in SYSTEM_FILES
+
+
+def image_files(class_folder: Path, found: ImageList) -> list[Path]:
+    """The images under ``class_folder``, nested sub-folders included, in ImageFolder's
+    order (folders sorted, then file names); hidden files and folders are counted in
+    ``found.hidden`` and skipped."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    files = []
+    for folder, subfolders, names in sorted(os.walk(class_folder, followlinks=True)):
+        for name in [d for d in subfolders if is_hidden(d)]:
+            found.hidden.append(str(Path(folder, name)))
+            subfolders.remove(name)
+        for name in sorted(names):
+            if is_hidden(name):
+                found.hidden.append(str(Path(folder, name)))
+            elif name.lower().endswith(IMG_EXTENSIONS):
+                files.append(Path(folder, name))
+                found.nested += Path(folder) != class_folder
+    return files
 
 
 def list_images(root: str | Path) -> ImageList:
     """The course layout under ``root``, checked: splits, classes, at least one image each."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
     root = Path(root)
     if not root.is_dir():
         raise FacesDataError(f"{root}: folder not found ({EXPECTED})")
-    paths, labels = {}, {}
+    found = ImageList(paths={}, labels={})
     for split in SPLITS:
         folder = root / split
         if not folder.is_dir():
             raise FacesDataError(f"{folder}: missing split folder ({EXPECTED})")
-        extra = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in CLASSES)
+        folders = sorted(p.name for p in folder.iterdir() if p.is_dir())
+        found.hidden += [str(folder / name) for name in folders if is_hidden(name)]
+        extra = [name for name in folders if name not in CLASSES and not is_hidden(name)]
         if extra:
             raise FacesDataError(
                 f"{folder / extra[0]}: unexpected class folder (expected 0_real and 1_fake)"
             )
-        paths[split], split_labels = [], []
+        found.paths[split], split_labels = [], []
         for label, name in enumerate(CLASSES):
             class_folder = folder / name
             if not class_folder.is_dir():
                 raise FacesDataError(f"{class_folder}: missing class folder ({EXPECTED})")
-            files = sorted(p for p in class_folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            files = image_files(class_folder, found)
             if not files:
-                suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+                suffixes = ", ".join(IMG_EXTENSIONS)
                 raise FacesDataError(f"{class_folder}: no images (expected {suffixes} files)")
-            paths[split] += files
+            found.paths[split] += files
             split_labels += [label] * len(files)
-        labels[split] = np.array(split_labels, dtype=np.int64)
-    return ImageList(paths=paths, labels=labels)
+        found.labels[split] = np.array(split_labels, dtype=np.int64)
+    return found
 
 
 def has_images(root: str | Path) -> bool:
     """Whether anything but the README is in the course folder (a user put data there)."""
     root = Path(root)
-    return root.is_dir() and any(p.name != "README.md" for p in root.iterdir())
+    return root.is_dir() and any(
+        p.name != "README.md" and not is_hidden(p.name) for p in root.iterdir()
+    )
 
 
 def read_rgb(path: Path, images: ImageList, skip_unreadable: bool) -> Image.Image | None:

@@ -20,7 +20,7 @@ from mlpcnn.report.cities import (
     section_grid,
     section_learning_rate,
 )
-from mlpcnn.report.faces import section_deepfake, section_errors
+from mlpcnn.report.faces import COURSE_BASELINES, accuracy, section_deepfake, section_errors
 from mlpcnn.report.markdown import flat_figure, interval, num, pct, pvalue, table
 from mlpcnn.report.study import Study
 
@@ -56,7 +56,7 @@ def header(study: Study) -> str:
             ["", ""],
             [
                 ["deepfake data", _dataset(faces.get("dataset"))],
-                ["pretrained backbone", faces.get("backbone", "n/a")],
+                ["pretrained backbone", m.get("faces_backbone", {}).get("backbone", "n/a")],
                 ["device", env.get("device", "n/a")],
                 ["torch", env.get("torch", "n/a")],
                 ["seeds", _seeds(study)],
@@ -177,8 +177,18 @@ def results_table(study: Study) -> str:
                      f"{interval(flat_figure(goal, 'test_acc'))}; p = {pvalue(goal['max_p_vs_nearest'])}", "-"])  # fmt: skip
     if "error_analysis" in m:
         d = m["error_analysis"]
-        for strategy, r in d["table"].items():
-            rows.append([f"7.1 ({d['dataset']})", f"{strategy}: test accuracy", pct(r["best_test_acc"]),
-                         "not comparable (stand-in data)" if d["dataset"] == "standin" else
-                         pct(study.reference_value("deepfake_test_acc", "A", strategy))])  # fmt: skip
+        for strategy in COURSE_BASELINES:  # the course figures only beside course data
+            if strategy in d["chosen_by_val"]:
+                run = d["chosen_by_val"][strategy]
+                how = (
+                    "default parameters"
+                    if run["lr"] is None
+                    else f"lr {run['lr']:g} chosen on validation"
+                )
+                rows.append([f"7.4 ({d['dataset']})", f"{strategy} ({how}): test accuracy [95% Wilson]",
+                             accuracy(run), "-" if d["dataset"] == "standin" else
+                             pct(study.reference_value("deepfake_test_acc", "A", strategy))])  # fmt: skip
+        if "handmade" in d["extras"]:
+            rows.append([f"beyond ({d['dataset']})", "hand-made detector (residual energy + logistic "
+                         "regression): test accuracy [95% Wilson]", accuracy(d["extras"]["handmade"]), "-"])  # fmt: skip
     return table(["section", "result", "this pipeline", "course reports"], rows)
