@@ -11,12 +11,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import yaml
 
-from mlpcnn.common.device import resolve_device
 from mlpcnn.common.io import write_json
 from mlpcnn.common.params import InvalidParam, check_keys
 
@@ -26,6 +24,9 @@ MODELS = Path("models")
 METRICS = Path("metrics")
 PLOTS = Path("plots")
 SHARED = ("seed", "device")  # top-level params every stage may read
+
+if TYPE_CHECKING:  # torch is imported where a stage uses it: report and plots_template never do
+    import torch
 
 
 class ParamError(ValueError):
@@ -108,11 +109,15 @@ def naming(key: str) -> Iterator[None]:
 
 
 def device_from(params: dict[str, Any]) -> torch.device:
+    from mlpcnn.common.device import resolve_device
+
     with naming(""):
         return resolve_device(params["device"])
 
 
 def environment(device: torch.device) -> dict[str, Any]:
+    import torch
+
     return {"device": device.type, "torch": torch.__version__}
 
 

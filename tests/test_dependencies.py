@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,11 @@ def test_the_two_studies_share_only_the_common_code() -> None:
 def test_every_stage_script_is_named_after_its_stage() -> None:
     for name, stage in STAGES.items():
         assert stage["cmd"].split()[1] == f"pipeline/{name}.py"
+
+
+@pytest.mark.parametrize("script", ["report", "plots_template"])
+def test_stages_that_train_nothing_do_not_import_torch(script: str) -> None:
+    """Start-up is a stage's fixed cost (issue 15): torch alone takes ~2 s to import."""
+    check = f"import sys, {script}; sys.exit('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT / "pipeline", check=False)
+    assert done.returncode == 0, f"pipeline/{script}.py imports torch"

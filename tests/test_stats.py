@@ -12,6 +12,7 @@ from mlpcnn.cities.stats import (
     holm,
     mcnemar,
     seed_interval,
+    t_quantile,
     tail_noise,
     welch_p,
 )
@@ -65,6 +66,12 @@ def test_seed_interval_is_the_student_t_interval() -> None:
     assert (got["low"], got["high"]) == pytest.approx((0.92 - half, 0.92 + half))
     one = seed_interval([0.5, float("nan")])
     assert one["mean"] == 0.5 and one["low"] is None and one["diverged"] == 1
+
+
+def test_t_quantile_is_scipy_stats_t_ppf() -> None:
+    df = np.array([1, 2, 4, 19, 1000])
+    for q in (0.9, 0.975, 0.995):
+        assert np.array_equal(t_quantile(q, df), stats.t.ppf(q, df))
 
 
 def test_mcnemar_counts_only_discordant_examples() -> None:

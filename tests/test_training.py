@@ -7,7 +7,13 @@ import torch.nn.functional as F
 
 from mlpcnn.cities.mlp import MLPConfig, seeded_mlp
 from mlpcnn.cities.replicas import stacked_mlps
-from mlpcnn.cities.training import TrainConfig, evaluate, train_replicas
+from mlpcnn.cities.training import (
+    TrainConfig,
+    eval_rows,
+    evaluate,
+    predict_logits,
+    train_replicas,
+)
 
 CONFIG = MLPConfig(depth=3, width=8, n_classes=4, batchnorm=True)
 TRAIN = TrainConfig(epochs=3, batch_size=64)
@@ -125,6 +131,27 @@ def test_evaluate_is_in_eval_mode_and_restores_mode(toy_cities) -> None:
     with torch.no_grad():
         expected = F.cross_entropy(reference(x), y)
     assert loss[1].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_evaluation_does_not_depend_on_the_rows_per_pass(toy_cities) -> None:
+    model = stacked_mlps(CONFIG, [0, 1, 2])
+    x, y = toy_cities["val"]
+    whole_loss, whole_acc = evaluate(model, x, y, rows=len(y))
+    for rows in (1, 7, 64):
+        loss, acc = evaluate(model, x, y, rows=rows)
+        assert torch.equal(acc, whole_acc)
+        torch.testing.assert_close(loss, whole_loss, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(predict_logits(model, x), model.eval()(x), rtol=1e-5, atol=1e-6)
+
+
+def test_rows_per_pass_keep_one_layer_of_activations_near_the_budget() -> None:
+    wide = stacked_mlps(MLPConfig(depth=1, width=64, n_classes=4), list(range(20)))
+    narrow = stacked_mlps(MLPConfig(depth=1, width=4, n_classes=4), [0])
+    assert eval_rows(wide) == 1 << 10  # 20 x 64 activations a row: the floor
+    assert eval_rows(narrow) == 1 << 16  # 4 a row: the ceiling, the rows before issue 15
+    assert eval_rows(stacked_mlps(MLPConfig(depth=1, width=16, n_classes=4), [0, 1])) == (
+        (1 << 19) // 32
+    )
 
 
 def test_batch_losses_are_recorded_per_step(toy_cities) -> None:

@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from mlpcnn.cities.stats import seed_interval
+from mlpcnn.cities.stats import seed_interval, t_quantile
 
 SPLITS = ("train", "val", "test")
 
@@ -52,7 +51,7 @@ def mean_curves(history: pd.DataFrame, x: str = "epoch") -> pd.DataFrame:
     means = grouped.mean()
     stds = grouped.std(ddof=1).fillna(0.0)
     counts = grouped.count()
-    half = stds * stats.t.ppf(0.975, np.maximum(counts - 1, 1)) / np.sqrt(counts)
+    half = stds * t_quantile(0.975, np.maximum(counts - 1, 1)) / np.sqrt(counts)
     half = half.where(counts > 1, 0.0)
     return pd.concat(
         [means.add_suffix("_mean"), stds.add_suffix("_std"),

@@ -38,7 +38,7 @@ SCHEDULES: dict[str, Callable[[int, int], float]] = {  # (epoch from 0, epochs) 
     "constant": lambda epoch, epochs: 1.0,
     "cosine": lambda epoch, epochs: 0.5 * (1 + math.cos(math.pi * epoch / epochs)),
 }
-EVAL_CHUNK = 1 << 16  # rows per forward pass when evaluating a whole split
+EVAL_FLOATS = 1 << 19  # activations per forward pass when evaluating a whole split (2 MB)
 
 
 @dataclass(frozen=True)
@@ -368,20 +368,36 @@ def train_replicas(
     )
 
 
+def eval_rows(model: ReplicaMLP) -> int:
+    """Rows per forward pass when a whole split is evaluated.
+
+    One layer's activations ``(R, rows, widest)`` are kept near ``EVAL_FLOATS`` so they
+    stay in the CPU's cache between layers: with 65,536 rows a pass (the code before
+    issue 15) the evaluation of 20 replicas of the 6 x 16 network was memory-bound and
+    3-4x slower (``benchmarks/bench_eval.py``). Accuracies do not depend on it; a loss
+    only to float rounding (it is summed chunk by chunk).
+    """
+    config = model.config
+    widest = max(config.in_features, config.width, config.n_classes)
+    return min(1 << 16, max(1 << 10, EVAL_FLOATS // (model.replicas * widest)))
+
+
 @torch.inference_mode()
 def evaluate(
-    model: ReplicaMLP, x: torch.Tensor, y: torch.Tensor
+    model: ReplicaMLP, x: torch.Tensor, y: torch.Tensor, rows: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean cross-entropy and accuracy of every replica on a whole split, in eval mode.
 
-    ``x``: ``(N, F)`` shared by all replicas; returns two ``(R,)`` tensors.
+    ``x``: ``(N, F)`` shared by all replicas; returns two ``(R,)`` tensors. ``rows`` per
+    forward pass: :func:`eval_rows` unless given.
     """
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros(model.replicas, device=x.device)
     correct = torch.zeros(model.replicas, device=x.device)
-    for start in range(0, len(y), EVAL_CHUNK):
-        xc, yc = x[start : start + EVAL_CHUNK], y[start : start + EVAL_CHUNK]
+    rows = rows or eval_rows(model)
+    for start in range(0, len(y), rows):
+        xc, yc = x[start : start + rows], y[start : start + rows]
         logits = model(xc)  # (R, n, C)
         target = yc.expand(model.replicas, -1)  # (R, n)
         loss_sum += (
@@ -399,6 +415,7 @@ def predict_logits(model: ReplicaMLP, x: torch.Tensor) -> torch.Tensor:
     """Every replica's logits on ``x`` ``(N, F)`` in eval mode: ``(R, N, C)``."""
     was_training = model.training
     model.eval()
-    logits = torch.cat([model(x[s : s + EVAL_CHUNK]) for s in range(0, len(x), EVAL_CHUNK)], dim=1)
+    rows = eval_rows(model)
+    logits = torch.cat([model(x[s : s + rows]) for s in range(0, len(x), rows)], dim=1)
     model.train(was_training)
     return logits
