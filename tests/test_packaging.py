@@ -39,3 +39,13 @@ def test_every_imported_package_is_a_declared_dependency() -> None:
         if not {canonical(d) for d in providers.get(module, [module])} & declared
     }
     assert undeclared == {}, "import without a declared dependency (module: distributions)"
+
+
+def test_dvc_reads_yaml_with_libyaml() -> None:
+    """DVC parses dvc.lock several times a stage; without ruamel.yaml's C parser each
+    parse of the committed lock takes about 5x longer (0.33 s against 0.07 s here)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.main import CParser
+
+    assert CParser is not None, "ruamel.yaml.clib is not installed: pip install -e ."
+    assert YAML(typ="safe").Parser is CParser
