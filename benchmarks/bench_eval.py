@@ -17,26 +17,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import torch
+from raw_cities import city_tensors
 
-from mlpcnn.cities.data import load_cities
 from mlpcnn.cities.encodings import fourier_encoding
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.cities.training import eval_rows, evaluate
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "cities"
 BEFORE = 1 << 16  # rows per forward pass before issue 15
-
-
-def load() -> tuple[dict[str, tuple[torch.Tensor, torch.Tensor]], int]:
-    files = {"train": "train.csv", "val": "validation.csv", "test": "test.csv"}
-    splits = load_cities({n: RAW / f for n, f in files.items()})
-    tensors = {n: (torch.from_numpy(s.features).float(), torch.from_numpy(s.labels))
-               for n, s in splits.items()}  # fmt: skip
-    return tensors, int(splits["train"].labels.max()) + 1
 
 
 def cases(n_classes: int) -> dict[str, tuple[MLPConfig, int, int]]:
@@ -58,7 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    splits, n_classes = load()
+    splits, n_classes = city_tensors()
     print(f"threads: {torch.get_num_threads()}; seconds per epoch's evaluation of the three "
           f"splits ({sum(len(y) for _, y in splits.values()):,} rows), median of "
           f"{args.rounds} alternated rounds")  # fmt: skip

@@ -23,20 +23,18 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from raw_cities import city_tensors
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlpcnn.cities.data import load_cities
 from mlpcnn.cities.gradients import train_recording_gradients
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.cities.training import TrainConfig
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "cities"
 CONFIG = MLPConfig(depth=100, width=4, n_classes=33)
 TRAIN = TrainConfig(epochs=1)
 
@@ -75,10 +73,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--single", type=int, default=3, help="single-seed runs timed")
     args = parser.parse_args()
-    names = {"train": RAW / "train.csv", "val": RAW / "validation.csv", "test": RAW / "test.csv"}
-    train = load_cities(names)["train"]
-    x = torch.from_numpy(train.features.astype("float32"))
-    y = torch.from_numpy(train.labels)
+    x, y = city_tensors()[0]["train"]
     seeds = list(range(args.seeds))
 
     project(x, y, [0])  # warm-up: allocator, kernels

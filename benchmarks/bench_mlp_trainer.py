@@ -32,19 +32,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from raw_cities import city_tensors
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlpcnn.cities.data import load_cities
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.cities.training import TrainConfig, train_replicas
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "cities"
 SEEDS = [0, 1, 2, 3]
 
 
@@ -148,16 +146,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20000)
     args = parser.parse_args()
 
-    splits = load_cities(
-        {
-            s: RAW / f
-            for s, f in [("train", "train.csv"), ("val", "validation.csv"), ("test", "test.csv")]
-        }
-    )
-    data = {
-        n: (torch.from_numpy(s.features).float(), torch.from_numpy(s.labels))
-        for n, s in splits.items()
-    }
+    data, _ = city_tensors()
     config = MLPConfig(depth=6, width=16, n_classes=33, batchnorm=True)
     if args.case in ("small-batches", "all"):
         small_batches(data, config, args.steps)

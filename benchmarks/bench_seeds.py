@@ -15,25 +15,20 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import torch
+from raw_cities import city_tensors
 
-from mlpcnn.cities.data import load_cities
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.cities.training import TrainConfig, train_replicas
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "cities"
 LRS = [1.0, 0.01, 0.001, 0.00001]
 
 
 def load() -> tuple[tuple[torch.Tensor, torch.Tensor], dict, int]:
-    files = {"train": "train.csv", "val": "validation.csv", "test": "test.csv"}
-    splits = load_cities({n: RAW / f for n, f in files.items()})
-    tensors = {n: (torch.from_numpy(s.features).float(), torch.from_numpy(s.labels))
-               for n, s in splits.items()}  # fmt: skip
-    return tensors["train"], tensors, int(splits["train"].labels.max()) + 1
+    tensors, n_classes = city_tensors()
+    return tensors["train"], tensors, n_classes
 
 
 def timed(config: MLPConfig, train: TrainConfig, data, seeds: list[int], lrs=None) -> float:
