@@ -42,7 +42,7 @@ TRAIN = TrainConfig(epochs=1)
 def project(x: torch.Tensor, y: torch.Tensor, seeds: list[int]) -> float:
     model = stacked_mlps(CONFIG, seeds)
     start = time.perf_counter()
-    train_recording_gradients(model, (x, y), {}, TRAIN, seeds)
+    train_recording_gradients(model, {"train": (x, y)}, TRAIN)
     return time.perf_counter() - start
 
 

@@ -121,9 +121,7 @@ def small_batches(data, config: MLPConfig, steps: int) -> None:
         reference = reference_steps(data, config, batch_size, n)
         # Two epochs of `steps` steps: the first compiles, the second is the steady state.
         train = TrainConfig(epochs=2, batch_size=batch_size, compile=True)
-        result = train_replicas(
-            stacked_mlps(config, [0]), subset, {}, train, seeds=[0], progress=False
-        )
+        result = train_replicas(stacked_mlps(config, [0]), subset, {}, train, progress=False)
         first, steady = result.train_seconds
         compiling = first - steady
         study = study_epochs * per_epoch  # the study's own run, compilation included
@@ -171,8 +169,8 @@ def grid(data, reference_epochs: int) -> None:
         reference_seconds += measured * GRID_EPOCHS / reference_epochs
         start = time.perf_counter()
         train = TrainConfig(epochs=GRID_EPOCHS, compile=True)
-        train_replicas(stacked_mlps(config, GRID_SEEDS), data["train"], data, train,
-                       seeds=GRID_SEEDS, progress=False)  # fmt: skip
+        model = stacked_mlps(config, GRID_SEEDS)
+        train_replicas(model, data["train"], data, train, progress=False)
         project_seconds += time.perf_counter() - start
         print(
             f"  d{depth}_w{width}: reference {measured:.1f} s, {reference_epochs} epochs x 3 seeds"
@@ -198,7 +196,6 @@ def replicas(data, config: MLPConfig, epochs: int) -> None:
         data["train"],
         data,
         TrainConfig(epochs=1),
-        seeds=SEEDS,
         progress=False,
     )
 
@@ -212,7 +209,6 @@ def replicas(data, config: MLPConfig, epochs: int) -> None:
         data["train"],
         data,
         TrainConfig(epochs=epochs),
-        seeds=SEEDS,
         progress=False,
     )
     ours_seconds = time.perf_counter() - start

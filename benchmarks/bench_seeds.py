@@ -35,7 +35,7 @@ def timed(config: MLPConfig, train: TrainConfig, data, seeds: list[int], lrs=Non
     x, splits, _ = data
     model = stacked_mlps(config, seeds)
     start = time.perf_counter()
-    train_replicas(model, x, splits, train, seeds=seeds, lrs=lrs, progress=False)
+    train_replicas(model, x, splits, train, lrs=lrs, progress=False)
     return time.perf_counter() - start
 
 

@@ -14,25 +14,14 @@ tested against 1-nearest-neighbour's city by city (McNemar's exact test).
 
 from __future__ import annotations
 
-import pandas as pd
 import torch
-from stage_cities import (
-    MODEL_KEYS,
-    NEIGHBOURHOODS,
-    TRAIN_KEYS,
-    load_prepared_cities,
-    mlp_config,
-    run_cities,
-    seeds_of,
-    train_config,
-)
-from stage_shared import PLOTS, device_from, environment, foreach_item, naming, write_results
+from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_item, run_cities
+from stage_shared import PLOTS, naming
 
 from mlpcnn.cities.encodings import make_encoding
-from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.cities.selection import mean_curves, summarise_cells
-from mlpcnn.cities.stats import mcnemar
-from mlpcnn.cities.training import predict_logits, train_replicas
+from mlpcnn.cities.sweep import versus_nearest
+from mlpcnn.cities.training import predict_logits
 from mlpcnn.common.io import write_csv
 
 KEY = "encoding_sweep"
@@ -40,23 +29,19 @@ KEYS = (*MODEL_KEYS, *TRAIN_KEYS, "seeds", "encoding_seed", "kind", "features", 
 
 
 def main() -> None:
-    name, key, params = foreach_item(KEY, "settings", KEYS)
-    device = device_from(params)
-    data = load_prepared_cities(device)
-    with naming(key):
+    stage = cities_item(KEY, "settings", KEYS)
+    name, params = stage.name.split("/")[1], stage.params
+    with naming(stage.key):
         encoding = make_encoding(
             params["kind"], params.get("features"), params.get("max_frequency"),
             seed=params["encoding_seed"],
         )  # fmt: skip
-    splits = {split: (encoding.encode(x), y) for split, (x, y) in data.splits.items()}
-    seeds = seeds_of(key, params)
-    config = mlp_config(key, params, data.n_classes, in_features=encoding.features)
-    train = train_config(key, params, len(data.train[1]), config.batchnorm)
+    splits = stage.data.mapped(encoding.encode)
+    config = stage.mlp(in_features=encoding.features)
+    train = stage.training(config.batchnorm)
+    model, result = stage.train(config, train, splits)
 
-    model = stacked_mlps(config, seeds).to(device)
-    result = train_replicas(model, splits["train"], splits, train, seeds=seeds)
-
-    history = pd.concat([result.frame(r).assign(seed=s) for r, s in enumerate(seeds)])
+    history = result.table()
     write_csv(PLOTS / KEY / name / "curves.csv", mean_curves(history))
     summary = summarise_cells({name: history}).loc[name]
 
@@ -65,10 +50,8 @@ def main() -> None:
     logits = predict_logits(model, x_test)  # (R, N, C)
     correct = (logits.argmax(dim=-1) == y_test).cpu().numpy()  # (R, N)
     ensemble = (torch.softmax(logits, dim=-1).mean(dim=0).argmax(dim=-1) == y_test).cpu().numpy()
-    nearest = data.nearest["test"] == y_test.cpu().numpy()
-    groups = {name: data.test_neighbourhood == code for code, name in enumerate(NEIGHBOURHOODS)}
-    write_results(
-        f"{KEY}/{name}",
+    nearest = stage.data.nearest["test"] == y_test.cpu().numpy()
+    stage.write(
         {"val_acc_mean": float(summary["val_acc_mean"])},
         {
             "kind": encoding.kind,
@@ -80,29 +63,15 @@ def main() -> None:
             "epochs": train.epochs,
             "lr": train.lr,
             "lr_schedule": train.lr_schedule,
-            "seeds": seeds,
+            "seeds": stage.seeds,
             **{k: float(v) for k, v in summary.items() if k != "seeds"},
-            "test_acc_per_seed": correct.mean(axis=1).tolist(),
             "ensemble": {"rule": "mean of the seeds' softmax", "test_acc": float(ensemble.mean())},
-            "versus_nearest_neighbour": {
-                "nearest_neighbour_test_acc": float(nearest.mean()),
-                "per_seed": {str(s): mcnemar(correct[r], nearest) for r, s in enumerate(seeds)},
-                "ensemble": mcnemar(ensemble, nearest),
-            },
-            # Where the errors are: test cities by how many of their nearest training
-            # cities belong to another country (see prepare_cities).
-            "errors_by_neighbourhood": {
-                "cities": {g: int(mask.sum()) for g, mask in groups.items()},
-                "mean_errors_per_seed": {
-                    g: float((~correct[:, mask]).sum(axis=1).mean()) for g, mask in groups.items()
-                },
-                "nearest_neighbour_errors": {
-                    g: int((~nearest[mask]).sum()) for g, mask in groups.items()
-                },
-            },
-            "timing": {"train_seconds": float(result.train_seconds.sum())},
-            **environment(device),
+            **versus_nearest(
+                correct, ensemble, nearest, stage.data.test_neighbourhood, stage.seeds
+            ),
         },
+        {"all seeds": result.train_seconds},
+        {"val_acc_mean": result.final("val_acc")},
     )
 
 

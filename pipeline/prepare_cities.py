@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from stage_cities import NEIGHBOURHOODS, PREPARED_CITIES, RAW_CITIES, run_cities
+from stage_cities import PREPARED_CITIES, RAW_CITIES, run_cities
 from stage_shared import load_params, naming, write_results
 
 from mlpcnn.cities.baselines import nearest_neighbour_predictions, other_label_neighbours
 from mlpcnn.cities.data import input_statistics, load_cities, subsample
-from mlpcnn.common.io import atomic_output
+from mlpcnn.cities.sweep import NEIGHBOURHOODS
+from mlpcnn.common.io import write_arrays
 from mlpcnn.common.params import InvalidParam
 
 KEY = "prepare_cities"
@@ -17,7 +18,7 @@ NEIGHBOURS = 5
 
 
 def main() -> None:
-    params = load_params(KEY, ("max_rows",))
+    params = load_params(KEY, ("max_rows",), top=("seed",))
     max_rows = params["max_rows"]
     if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
         with naming(KEY):
@@ -44,15 +45,14 @@ def main() -> None:
     )
     # 0: inside its country, 1: at a border, 2: surrounded by another country.
     neighbourhood = np.where(neighbours == 0, 0, np.where(neighbours < NEIGHBOURS, 1, 2))
-    with atomic_output(PREPARED_CITIES) as tmp:
-        np.savez(
-            tmp,
-            n_classes=np.int64(n_classes),
-            **{f"x_{name}": split.features.astype(np.float32) for name, split in splits.items()},
-            **{f"y_{name}": split.labels for name, split in splits.items()},
-            **{f"nearest_{name}": labels for name, labels in predicted.items()},
-            test_neighbourhood=neighbourhood,
-        )
+    write_arrays(
+        PREPARED_CITIES,
+        n_classes=np.int64(n_classes),
+        **{f"x_{name}": split.features.astype(np.float32) for name, split in splits.items()},
+        **{f"y_{name}": split.labels for name, split in splits.items()},
+        **{f"nearest_{name}": labels for name, labels in predicted.items()},
+        test_neighbourhood=neighbourhood,
+    )
     write_results(
         KEY,
         {"nearest_neighbour_val_acc": nearest["val_acc"]},

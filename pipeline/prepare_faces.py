@@ -14,7 +14,7 @@ import numpy as np
 from stage_faces import COURSE, FACE_ARRAYS, read_backbone_record, run_faces
 from stage_shared import PLOTS, load_params, naming
 
-from mlpcnn.common.io import atomic_output, write_json
+from mlpcnn.common.io import write_arrays, write_json
 from mlpcnn.common.params import InvalidParam, check_keys
 from mlpcnn.faces.backbones import resolve_backbone
 from mlpcnn.faces.data import (
@@ -52,8 +52,7 @@ def main() -> None:
             title=f"faces ({kind}): first 6 real (top) and fake (bottom) training images",
         )
 
-    with atomic_output(FACE_ARRAYS) as tmp:
-        np.savez(tmp, kind=np.array(kind), backbone=np.array(backbone.name),
+    write_arrays(FACE_ARRAYS, kind=np.array(kind), backbone=np.array(backbone.name),
                  **{f"{s}_{k}": getattr(a, k) for s, a in decoded.items()
                     for k in ("scratch", "pretrained", "xgboost", "labels", "files")})  # fmt: skip
     write_json(

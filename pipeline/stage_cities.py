@@ -1,58 +1,51 @@
-"""What the cities stages (section 6) share: the prepared arrays, the MLP and its training."""
+"""What the cities stages (section 6) share: their set-up, the prepared arrays, training."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from stage_shared import PREPARED, InputError, naming, run
+from stage_shared import (
+    PREPARED,
+    InputError,
+    device_from,
+    environment,
+    foreach_item,
+    load_params,
+    naming,
+    run,
+    write_results,
+)
 
 from mlpcnn.cities.data import CitiesDataError
 from mlpcnn.cities.mlp import MLPConfig
-from mlpcnn.cities.training import TrainConfig
-from mlpcnn.common.io import atomic_output
+from mlpcnn.cities.replicas import ReplicaMLP
+from mlpcnn.cities.training import Split, TrainConfig, TrainResult, train_seeds
 from mlpcnn.common.params import check_seeds
 
 RAW_CITIES = Path("data/raw/cities")
-NEIGHBOURHOODS = ("inside (none)", "border (some)", "surrounded (all)")  # codes 0, 1, 2
+
 PREPARED_CITIES = PREPARED / "cities.npz"
 MODEL_KEYS = ("depth", "width", "batchnorm")
 # What params.yaml may set of TrainConfig (record_batch_loss is the stage's choice).
 TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "record_batch_loss")
 
 
-def mlp_config(key: str, params: dict[str, Any], n_classes: int, **override: Any) -> MLPConfig:
-    """The MLP a stage's params describe (``depth``, ``width``, ``batchnorm``)."""
-    given = {name: params[name] for name in MODEL_KEYS if name in params}
-    with naming(key):
-        return MLPConfig(n_classes=n_classes, **{**given, **override})
-
-
-def train_config(key: str, params: dict[str, Any], n_train: int, batchnorm: bool) -> TrainConfig:
-    """The training a params mapping describes, checked against the data before any training."""
-    names = [field.name for field in fields(TrainConfig)]
-    with naming(key):
-        config = TrainConfig(**{name: params[name] for name in names if name in params})
-        config.steps_per_epoch(n_train, batchnorm)
-    return config
-
-
-def seeds_of(key: str, params: dict[str, Any]) -> list[int]:
-    """The ``seeds`` param: a non-empty list of distinct integers."""
-    with naming(key):
-        return check_seeds(params["seeds"])
-
-
 @dataclass(frozen=True)
 class CityTensors:
-    train: tuple[torch.Tensor, torch.Tensor]
-    splits: dict[str, tuple[torch.Tensor, torch.Tensor]]  # train, val, test
+    train: Split
+    splits: dict[str, Split]  # train, val, test
     n_classes: int
     nearest: dict[str, np.ndarray]  # val, test: 1-nearest-neighbour's predicted labels
     test_neighbourhood: np.ndarray  # (N_test,) 0 inside, 1 border, 2 surrounded (prepare_cities)
+
+    def mapped(self, encode: Callable[[torch.Tensor], torch.Tensor]) -> dict[str, Split]:
+        """Every split with its features passed through ``encode`` (labels unchanged)."""
+        return {name: (encode(x), y) for name, (x, y) in self.splits.items()}
 
 
 def load_prepared_cities(device: torch.device) -> CityTensors:
@@ -73,11 +66,81 @@ def load_prepared_cities(device: torch.device) -> CityTensors:
                        test_neighbourhood=neighbourhood)  # fmt: skip
 
 
-def save_model(model: torch.nn.Module, path: Path) -> None:
-    with atomic_output(path) as tmp:
-        torch.save(model.state_dict(), tmp)
+@dataclass(frozen=True)
+class CitiesStage:
+    """A training stage of section 6, set up: its params (checked), device, data, seeds.
+
+    ``key`` is where its params live in params.yaml (``mlp_epochs``, or
+    ``mlp_grid.cells.d6_w16`` for a foreach item), and names them in every error.
+    """
+
+    name: str  # what write_results is given: stage, or stage/item
+    key: str
+    params: dict[str, Any]
+    device: torch.device
+    data: CityTensors
+    seeds: list[int]
+
+    def mlp(self, key: str | None = None, **override: Any) -> MLPConfig:
+        """The MLP the params describe (``depth``, ``width``, ``batchnorm``), ``override``
+        laid over them; errors name ``key`` (default: the stage's)."""
+        given = {name: self.params[name] for name in MODEL_KEYS if name in self.params}
+        with naming(key or self.key):
+            return MLPConfig(n_classes=self.data.n_classes, **{**given, **override})
+
+    def training(self, batchnorm: bool, key: str | None = None, **override: Any) -> TrainConfig:
+        """The training the params describe, ``override`` laid over them, checked against
+        the data (batch size, batch norm's last batch) before any training."""
+        names = [field.name for field in fields(TrainConfig)]
+        given = {**self.params, **override}
+        with naming(key or self.key):
+            config = TrainConfig(**{name: given[name] for name in names if name in given})
+            config.steps_per_epoch(len(self.data.train[1]), batchnorm)
+        return config
+
+    def train(
+        self,
+        config: MLPConfig,
+        train: TrainConfig,
+        splits: Mapping[str, Split] | None = None,
+        seeds: Sequence[int] | None = None,
+        lrs: Sequence[float] | None = None,
+    ) -> tuple[ReplicaMLP, TrainResult]:
+        """The stage's seeds (or ``seeds``) trained as replicas of one batched run on
+        ``splits`` (default: the raw coordinates)."""
+        return train_seeds(config, splits or self.data.splits, train, seeds or self.seeds,
+                           self.device, lrs=lrs)  # fmt: skip
+
+    def write(
+        self, headline: dict[str, Any], details: dict[str, Any],
+        seconds: Mapping[str, float | Sequence[float]] | None = None,
+        per_seed: Mapping[str, Sequence[float]] | None = None,
+    ) -> None:  # fmt: skip
+        """``write_results`` with the device and torch version the stage ran on;
+        ``per_seed``: each seed's value of the headline figures, for the stage's seeds."""
+        write_results(self.name, headline, {**details, **environment(self.device)}, seconds,
+                      None if per_seed is None else (self.seeds, per_seed))  # fmt: skip
 
 
-def run_cities(main) -> None:
+def cities_stage(key: str, known: Iterable[str]) -> CitiesStage:
+    """Set up the stage whose params are the section ``key`` of params.yaml."""
+    params = load_params(key, known, top=("device",))
+    return _stage(key, key, params)
+
+
+def cities_item(section: str, items: str, known: Iterable[str]) -> CitiesStage:
+    """Set up a foreach stage's item (``script.py <name>``): see ``foreach_item``."""
+    item = foreach_item(section, items, known)
+    return _stage(f"{section}/{item.name}", item.key, item.params)
+
+
+def _stage(name: str, key: str, params: dict[str, Any]) -> CitiesStage:
+    with naming(key):
+        seeds = check_seeds(params["seeds"])
+    device = device_from(params)
+    return CitiesStage(name, key, params, device, load_prepared_cities(device), seeds)
+
+
+def run_cities(main: Callable[[], None]) -> None:
     """``run`` with the cities data's own errors reported as one line."""
     run(main, errors=(CitiesDataError,))

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
-from mlpcnn.common.io import write_json
+from mlpcnn.common.io import flatten, write_json
 from mlpcnn.common.params import InvalidParam, check_keys
 
 PARAMS = Path("params.yaml")
@@ -23,10 +23,12 @@ PREPARED = Path("data/prepared")
 MODELS = Path("models")
 METRICS = Path("metrics")
 PLOTS = Path("plots")
-SHARED = ("seed", "device")  # top-level params every stage may read
 
 if TYPE_CHECKING:  # torch is imported where a stage uses it: report and plots_template never do
     import torch
+
+
+DEFAULTS = {"seed": 0, "device": "auto"}  # top-level params, when params.yaml omits them
 
 
 class ParamError(ValueError):
@@ -52,8 +54,9 @@ def read_params() -> dict[str, Any]:
     return params
 
 
-def load_params(section: str, known: Iterable[str]) -> dict[str, Any]:
-    """The stage's section of params.yaml, plus the shared ``seed`` and ``device``.
+def load_params(section: str, known: Iterable[str], top: Iterable[str] = ()) -> dict[str, Any]:
+    """The stage's section of params.yaml, plus the top-level keys named in ``top`` (e.g.
+    ``device``: each one the stage's ``params`` in dvc.yaml must list too).
 
     A key of the section outside ``known`` is an error naming it and the known ones.
     """
@@ -62,25 +65,36 @@ def load_params(section: str, known: Iterable[str]) -> dict[str, Any]:
         raise ParamError(f"{PARAMS}: missing section '{section}'")
     with naming(""):
         check_keys(params[section], known, section)
-    return {
-        "seed": params.get("seed", 0),
-        "device": params.get("device", "auto"),
-        **params[section],
-    }
+    return {**{key: params.get(key, DEFAULTS[key]) for key in top}, **params[section]}
+
+
+class Item(NamedTuple):
+    """A foreach stage's item: its name, its key in params.yaml, its params laid over the
+    shared ones, and its own params alone."""
+
+    name: str
+    key: str
+    params: dict[str, Any]
+    own: dict[str, Any]
 
 
 def foreach_item(
-    section: str, items: str, known: Iterable[str], section_keys: Iterable[str] = ()
-) -> tuple[str, str, dict[str, Any]]:
-    """For a ``foreach`` stage run as ``script.py <name>``: the item's name, its key in
-    params.yaml, and its params laid over the section's shared ``train`` params.
+    section: str,
+    items: str,
+    known: Iterable[str],
+    section_keys: Iterable[str] = (),
+    top: Iterable[str] = ("device",),
+) -> Item:
+    """For a ``foreach`` stage run as ``script.py <name>``: the item, its params laid
+    over the section's shared ``train`` params (plus ``section_keys`` of the section and
+    the top-level ``top``).
 
     Both the shared params and the item's may only use ``known`` keys; the section
     itself holds ``train``, ``items`` and ``section_keys``.
     """
     known = list(known)
     name = sys.argv[1] if len(sys.argv) > 1 else ""
-    params = load_params(section, ("train", items, *section_keys))
+    params = load_params(section, ("train", items, *section_keys), top)
     if name not in params[items]:
         raise ParamError(
             f"{PARAMS}: {section}.{items} has no '{name}' (has: {', '.join(params[items])})"
@@ -90,8 +104,8 @@ def foreach_item(
     with naming(""):
         check_keys(params["train"], known, f"{section}.train")
         check_keys(item, known, key)
-    merged = {"seed": params["seed"], "device": params["device"], **params["train"], **item}
-    return name, key, merged
+    shared = {k: params[k] for k in (*top, *section_keys)}
+    return Item(name, key, {**shared, **params["train"], **item}, dict(item))
 
 
 @contextmanager
@@ -121,12 +135,59 @@ def environment(device: torch.device) -> dict[str, Any]:
     return {"device": device.type, "torch": torch.__version__}
 
 
-def write_results(name: str, headline: dict[str, Any], details: dict[str, Any]) -> None:
+def write_results(
+    name: str,
+    headline: dict[str, Any],
+    details: dict[str, Any],
+    seconds: Mapping[str, float | Sequence[float]] | None = None,
+    per_seed: tuple[Sequence[int], Mapping[str, Sequence[float]]] | None = None,
+) -> None:
     """``metrics/<name>.json``: the few headline figures `dvc exp show` and `dvc metrics
     diff` compare; ``plots/<name>/summary.json``: everything the report and later stages
-    read (tests, per-seed figures, timings). ``name`` is ``stage`` or ``stage/item``."""
+    read (tests, per-seed figures). ``name`` is ``stage`` or ``stage/item``.
+
+    ``per_seed`` = (seeds, values): for a headline figure that is a mean over seeds (its
+    key flattened with dots, ``final_val_acc.base``), the value of each seed, in the
+    summary's ``per_seed`` (what ``mlpcnn diff`` tests between two revisions).
+
+    ``seconds`` (each training run's wall time, by run name: a total, or one figure per
+    epoch) becomes the summary's ``timing``, one shape for every stage: ``train_seconds``
+    per run, ``epoch_seconds`` per run timed by epoch, ``total_seconds`` and the number of
+    ``threads`` torch used. Nothing else in a summary depends on the clock.
+    """
+    if seconds is not None:
+        import torch
+
+        per_epoch = {run: [float(x) for x in s] for run, s in seconds.items() if _is_list(s)}
+        totals = {run: sum(per_epoch[run]) if run in per_epoch else float(s)
+                  for run, s in seconds.items()}  # fmt: skip
+        details = {
+            **details,
+            "timing": {
+                "train_seconds": totals,
+                **({"epoch_seconds": per_epoch} if per_epoch else {}),
+                "total_seconds": float(sum(totals.values())),
+                "threads": torch.get_num_threads(),
+            },
+        }
+    if per_seed is not None:
+        seeds, values = per_seed
+        flat = flatten(headline)
+        for key, seed_values in values.items():
+            if key not in flat or len(seed_values) != len(seeds):
+                raise ValueError(
+                    f"per_seed: {key!r} is not a headline figure with one value a seed"
+                )
+        details = {**details, "per_seed": {
+            "seeds": [int(s) for s in seeds],
+            "values": {k: [float(x) for x in v] for k, v in values.items()},
+        }}  # fmt: skip
     write_json(PLOTS / name / "summary.json", details)
     write_json(METRICS / f"{name}.json", headline)
+
+
+def _is_list(value: object) -> bool:
+    return not isinstance(value, int | float) and hasattr(value, "__len__")
 
 
 def read_summary(name: str) -> dict[str, Any]:

@@ -7,12 +7,20 @@ import pandas as pd
 import pytest
 
 from mlpcnn.faces.analysis import (
+    batch_loss_table,
     best_two_and_worst,
+    final_loss,
+    lr_of,
     overlap,
     pick_examples,
+    probs_table,
+    q2_examples,
     rank_baselines,
     roc_auc,
+    row,
+    runs_table,
     score_run,
+    score_runs,
     wilson,
 )
 
@@ -44,14 +52,14 @@ def test_score_run_and_auc() -> None:
     assert roc_auc(np.array([0, 1]), np.array([np.nan, np.nan])) is None  # a diverged run
 
 
-def runs_table(rows: list[tuple]) -> pd.DataFrame:
+def hand_made_runs(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["baseline", "run", "val_acc", "test_acc"]).assign(
         test_acc_low=lambda d: d["test_acc"] - 0.05, test_acc_high=lambda d: d["test_acc"] + 0.05
     )
 
 
 def test_two_best_and_worst_per_baseline_with_ties_and_short_sweeps() -> None:
-    runs = runs_table([
+    runs = hand_made_runs([
         ("cnn", "lr 0.1", 0.50, 0.50), ("cnn", "lr 0.01", 0.70, 0.80),
         ("cnn", "lr 0.001", 0.75, 0.80), ("cnn", "lr 1e-05", 0.60, 0.50),
         ("cnn", "lr 0.0001", 0.72, 0.78),
@@ -72,7 +80,7 @@ def test_two_best_and_worst_per_baseline_with_ties_and_short_sweeps() -> None:
 
 
 def test_ranking_by_best_run_with_ties_by_interval_overlap() -> None:
-    runs = runs_table([("a", "x", 0.8, 0.80), ("b", "x", 0.8, 0.72), ("c", "x", 0.5, 0.55),
+    runs = hand_made_runs([("a", "x", 0.8, 0.80), ("b", "x", 0.8, 0.72), ("c", "x", 0.5, 0.55),
                        ("a", "y", 0.5, 0.50)])  # fmt: skip
     ranking = rank_baselines(runs)
     assert ranking["baseline"].tolist() == ["a", "b", "c"]
@@ -111,3 +119,54 @@ def test_q2_with_one_class_only() -> None:
     labels = np.ones(6, dtype=np.int64)
     worst = np.array([0.3, 0.2, 0.1, 0.4, 0.45, 0.9])
     assert pick_examples(labels, np.full(6, 0.9), worst) == [2, 1, 0, 3, 4]
+
+
+def test_runs_are_scored_and_the_chosen_one_is_read_on_validation() -> None:
+    from mlpcnn.faces.baselines import RunResult
+
+    labels = np.array([0, 0, 1, 1])
+    runs = {
+        "lr 0.1": RunResult(val_acc=0.6, test_acc=1.0, test_probs=np.array([0.1, 0.2, 0.9, 0.8])),
+        "lr 0.01": RunResult(val_acc=0.7, test_acc=0.5, test_probs=np.array([0.9, 0.2, 0.9, 0.4]),
+                             batch_loss=np.array([0.7, 0.5, 0.3])),
+    }  # fmt: skip
+    scored, best = score_runs("scratch", runs, labels)
+    assert best == "lr 0.01"  # higher validation accuracy, whatever the test says
+    assert scored["lr 0.1"]["test_acc"] == 1.0 and scored["lr 0.01"]["test_correct"] == 2
+    assert scored["lr 0.01"]["lr"] == 0.01 and not scored["lr 0.01"]["extra"]
+    xgb, best = score_runs(
+        "xgboost", {"default": runs["lr 0.01"], "lr 0.1": runs["lr 0.1"]}, labels
+    )
+    assert best == "default" and xgb["lr 0.1"]["extra"]  # the sweep beside the defaults
+    assert lr_of("default") is None and lr_of("lr 1e-05") == 1e-05
+    probs = probs_table(np.array(["a", "b", "c", "d"]), labels, runs)
+    assert probs.columns.tolist() == ["file", "label", "lr 0.1", "lr 0.01"]
+    losses = batch_loss_table(runs)
+    assert losses.columns.tolist() == ["batch", "lr 0.01"] and len(losses) == 3
+    assert final_loss(losses, "lr 0.01") == pytest.approx(0.3) and final_loss(losses, "x") is None
+
+
+def test_q2_examples_come_from_the_chosen_runs_never_from_file_order() -> None:
+    probs = pd.DataFrame({
+        "file": [f"{i}.jpg" for i in range(8)], "label": LABELS,
+        "best/lr 0.1": [0.1, 0.1, 0.1, 0.9, 0.9, 0.9, 0.9, 0.1],
+        "worst/lr 1": [0.1, 0.1, 0.6, 0.9, 0.9, 0.9, 0.4, 0.1],
+    })  # fmt: skip
+    q2 = q2_examples(probs, ("best", "lr 0.1"), ("worst", "lr 1"), 5)
+    assert q2["shown_test_indices"] == [2, 6] and q2["shown_files"] == ["2.jpg", "6.jpg"]
+    assert q2["candidates"] == 2 and q2["fewer_than_five"]
+    assert q2["best_p_fake"] == [0.1, 0.9] and q2["worst_p_fake"] == [0.6, 0.4]
+    same = q2_examples(probs, ("best", "lr 0.1"), ("best", "lr 0.1"), 5)
+    assert same["shown_test_indices"] == [] and same["candidates"] == 0
+
+
+def test_the_runs_table_marks_course_runs_and_their_final_loss() -> None:
+    summaries = {
+        "xgboost": {"runs": {"default": {"extra": False, "test_acc": 0.7}, "lr 0.1": {"extra": True, "test_acc": 0.6}}},
+        "handmade": {"runs": {"default": {"extra": False, "test_acc": 0.9}}},
+    }  # fmt: skip
+    losses = {"xgboost": pd.DataFrame({"batch": []}), "handmade": pd.DataFrame({"batch": []})}
+    table = runs_table(summaries, losses, course=("xgboost",))
+    assert table["course"].tolist() == [True, False, False]
+    assert table["final_train_loss"].isna().all()
+    assert row(table, "xgboost", "lr 0.1")["test_acc"] == 0.6

@@ -140,7 +140,7 @@ def test_every_stage_script_is_named_after_its_stage() -> None:
 
 @pytest.mark.parametrize("script", ["report", "plots_template"])
 def test_stages_that_train_nothing_do_not_import_torch(script: str) -> None:
-    """Start-up is a stage's fixed cost (issue 15): torch alone takes ~2 s to import."""
+    """Start-up is a stage's fixed cost: torch alone takes about 2 s to import."""
     check = f"import sys, {script}; sys.exit('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT / "pipeline", check=False)
     assert done.returncode == 0, f"pipeline/{script}.py imports torch"

@@ -9,12 +9,14 @@ import torch.nn.functional as F
 
 from mlpcnn.cities.gradients import (
     GradientRecorder,
+    PlainStudy,
     alive_units,
     dead_layers,
     decay_per_layer,
     initial_profile,
     layer_series,
     quantile_profile,
+    quartiles,
     representative,
     simulate_default_init,
     topmost,
@@ -35,7 +37,7 @@ def test_recorder_matches_autograd_on_a_plain_loop(toy_cities) -> None:
     x, y = toy_cities["train"]
     model = stacked_mlps(config, [7])
     recorder = GradientRecorder(model, train.steps_per_epoch(len(y)), train.epochs)
-    train_replicas(model, (x, y), {}, train, seeds=[7], after_backward=recorder, progress=False)
+    train_replicas(model, (x, y), {}, train, after_backward=recorder, progress=False)
 
     reference = seeded_mlp(config, 7)
     optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3, fused=True)
@@ -63,9 +65,7 @@ def test_zero_gradients_are_recorded_as_zero(toy_cities) -> None:
         model.biases[0].fill_(-1.0)  # ... and ReLU(-1) = 0: everything below is dead
     train = TrainConfig(epochs=1, batch_size=200, lr=1e-6)
     recorder = GradientRecorder(model, train.steps_per_epoch(600), 1)
-    train_replicas(
-        model, toy_cities["train"], {}, train, seeds=[0, 1], after_backward=recorder, progress=False
-    )
+    train_replicas(model, toy_cities["train"], {}, train, after_backward=recorder, progress=False)
     means = recorder.epoch_means()
     assert means.shape == (1, 3, 2)
     assert (means[0, 0] == 0).all() and (means[0, 1] == 0).all()
@@ -185,3 +185,33 @@ def test_zeros_are_drawn_at_the_floor_and_flagged() -> None:
     assert frame["magnitude"].tolist() == [1e-20, 1e-3, 2.0, 1e-20]
     assert frame["zero"].tolist() == [True, False, False, True]
     assert frame["series"].tolist() == ["layer 0", "layer 0", "layer 1", "layer 1"]
+
+
+def test_the_plain_study_summary_on_hand_made_seeds() -> None:
+    """Three seeds of a 4-layer net: seed 10 has no dead layer, 11 dies at layer 1 (so
+    layers 0-2 get exact zeros), 12 at layer 3 (every layer gets zeros)."""
+    dead = np.zeros((3, 4), dtype=bool)
+    dead[1, 1] = dead[2, 3] = True
+    magnitudes = np.ones((2, 4, 3))  # (epochs, layers, R)
+    magnitudes[:, :3, 1] = 0.0
+    magnitudes[:, :, 2] = 0.0
+    profile = np.log10(np.array([[1e-6, 1e-4, 1e-2, 1.0]] * 3))  # 2 decades a layer
+    study = PlainStudy(
+        seeds=[10, 11, 12], dead_init=dead, dead_final=dead, profile_init=profile,
+        magnitudes=magnitudes, final_val_acc=np.array([0.5, 0.3, 0.1]),
+        simulated=np.array([[False] * 4, [True, False, False, False]]),
+    )  # fmt: skip
+    per_seed = study.per_seed()
+    assert per_seed["topmost_dead_final"].tolist() == [-1, 1, 3]
+    assert per_seed["zero_layers_last_epoch"].tolist() == [0, 3, 4]
+    np.testing.assert_allclose(per_seed["decay_decades_per_layer_init"][0], 2.0)
+    assert study.representative == 1  # the lower median of topmost dead layers 1 and 3
+    summary = study.summary([0, 3], profile_rows=64)
+    assert summary["representative_seed"] == 11 and summary["representative_topmost_dead"] == 1
+    assert summary["seeds_with_dead_layer"] == {"init": 2 / 3, "after_training": 2 / 3}
+    assert summary["seeds_all_zero_last_epoch"] == pytest.approx(1 / 3)
+    assert summary["zero_layers_explained_by_dead"] == 3
+    assert summary["last_epoch"] == {"layer_0": 0.0, "layer_3": 1.0}
+    assert summary["simulation"]["with_dead_layer"] == 0.5
+    assert summary["topmost_dead_after_training"] == quartiles(np.array([1, 3]))
+    assert quartiles(np.array([])) == {"n": 0, "q25": None, "median": None, "q75": None}

@@ -77,7 +77,13 @@ def test_a_section_rejects_unknown_keys(params_file) -> None:
     ):
         load_params("study", ("epochs", "batch_size"))
     params_file("seed: 3\nstudy:\n  epochs: 2\n")
-    assert load_params("study", ("epochs",)) == {"seed": 3, "device": "auto", "epochs": 2}
+    # Only the top-level keys a stage names (and declares in dvc.yaml) are handed to it.
+    assert load_params("study", ("epochs",)) == {"epochs": 2}
+    assert load_params("study", ("epochs",), top=("seed", "device")) == {
+        "seed": 3,
+        "device": "auto",
+        "epochs": 2,
+    }
 
 
 def test_foreach_items_and_their_shared_params_are_checked(
@@ -85,8 +91,9 @@ def test_foreach_items_and_their_shared_params_are_checked(
 ) -> None:
     monkeypatch.setattr("sys.argv", ["script.py", "a"])
     params_file("g:\n  train: {epochs: 2}\n  items:\n    a: {lr: 0.1}\n")
-    name, key, merged = foreach_item("g", "items", ("epochs", "lr"))
+    name, key, merged, own = foreach_item("g", "items", ("epochs", "lr"))
     assert (name, key) == ("a", "g.items.a") and merged["epochs"] == 2 and merged["lr"] == 0.1
+    assert own == {"lr": 0.1} and merged["device"] == "auto"
     params_file("g:\n  train: {epochs: 2}\n  items:\n    a: {lrr: 0.1}\n")
     with pytest.raises(ParamError, match=r"g\.items\.a\.lrr: unknown key"):
         foreach_item("g", "items", ("epochs", "lr"))

@@ -112,6 +112,15 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
+@pytest.fixture
+def own_repo(repo: Path, tmp_path: Path) -> Path:
+    """A copy of the shared run (its DVC cache included) for a test that changes it, so
+    that no test depends on the order the tests run in."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    return copy
+
+
 def summary(repo: Path, name: str) -> dict:
     return json.loads((repo / f"plots/{name}/summary.json").read_text())
 
@@ -303,10 +312,38 @@ def test_editing_the_faces_library_leaves_every_cities_stage_up_to_date(repo: Pa
         f"deepfake@{s}" for s in yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]["strategies"]}  # fmt: skip
 
 
-def test_changing_params_reruns_only_the_stages_they_belong_to(repo: Path) -> None:
+def test_the_top_level_seed_makes_only_its_readers_stale(repo: Path) -> None:
+    """A stage that never reads the shared ``seed`` does not list it: changing it leaves
+    every stage but its reader (prepare_cities) up to date."""
+    set_params(repo, lambda p: p.update(seed=1) or p)
+    try:
+        stale = set(out_of_date(repo))
+    finally:
+        set_params(repo, lambda p: p.update(seed=0) or p)
+    assert stale == {"prepare_cities"}
+
+
+def test_a_fresh_clone_rebuilds_only_what_git_does_not_hold(own_repo: Path) -> None:
+    """A clone has every committed output but none of DVC's cache: `dvc repro` rebuilds
+    the two prepared arrays, byte for byte, and nothing that reads them reruns, so the
+    committed metrics, plots, models and report stay as they are."""
+    repo = own_repo
+    shutil.rmtree(repo / ".dvc/cache")
+    shutil.rmtree(repo / "data/prepared")
+    committed = {p: p.read_bytes() for d in ("metrics", "plots", "models", "report")
+                 for p in (repo / d).rglob("*") if p.is_file()}  # fmt: skip
+    out = dvc(repo, "repro").stdout
+    assert ran_stages(out) == ["faces_backbone", "prepare_cities", "prepare_faces"], out
+    changed = [str(p.relative_to(repo)) for p, b in committed.items() if p.read_bytes() != b]
+    assert changed == []
+    assert out_of_date(repo) == {}
+
+
+def test_changing_params_reruns_only_the_stages_they_belong_to(own_repo: Path) -> None:
     """A stage's section, or one grid cell (a foreach item): that stage, what reads it
     (mlp_select) and the report are out of date, nothing else; rerunning the cell and
     what follows brings everything up to date."""
+    repo = own_repo
     original = yaml.safe_load((repo / "params.yaml").read_text())["mlp_epochs"]
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     set_params(repo, lambda p: p["mlp_grid"]["cells"]["d1_w16"].update(epochs=1) or p)
@@ -320,7 +357,10 @@ def test_changing_params_reruns_only_the_stages_they_belong_to(repo: Path) -> No
     report_after = sections((repo / "report/REPORT.md").read_text())
     changed = [title for title in report_before if report_before[title] != report_after[title]]
     assert "## 6.2 Q1-Q4: depth and width" in changed
-    assert set(changed) <= {"header", "## 6.2 Q1-Q4: depth and width"}  # header: timings
+    # The headline table at the top holds the grid's best and worst cells; the appendix
+    # the stage times.
+    assert set(changed) <= {"header", "## Results at a glance", "## 6.2 Q1-Q4: depth and width",
+                            "## Appendix: the run"}  # fmt: skip
     assert summary(repo, "mlp_grid/d1_w16")["epochs"] == 1
     assert len((repo / "plots/mlp_grid/d1_w16/history.csv").read_text().splitlines()) == 1 + 2
 
@@ -338,10 +378,11 @@ def sections(report: str) -> dict[str, str]:
 def test_report_covers_every_section(repo: Path) -> None:
     report = (repo / "report/REPORT.md").read_text()
     titles = [t for t in sections(report) if t != "header"]
-    assert titles == ["## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
+    assert titles == ["## Results at a glance", "## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
                       "## 6.1 Q4: batch size", "## 6.2 Q1-Q4: depth and width",
                       f"## 6.2 Q5-Q6: gradients of a {DEEP}-layer network", "## 6.2 Q7: implicit (sine) encoding",
-                      "## 7.1: deepfake baselines", "## 7.2: error analysis"]  # fmt: skip
+                      "## 7.1: deepfake baselines", "## 7.2: error analysis",
+                      "## Appendix: the run"]  # fmt: skip
     assert "are missing" not in report and "is not in this run" not in report
     assert "**standin**: a synthetic stand-in" in report
     for link in [
@@ -524,11 +565,12 @@ def test_deepfake_stages_run_on_the_device_params_name(
 
 
 def test_same_params_reproduce_the_same_metrics(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
+    own_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Eager training of replicas, XGBoost and a CNN alike (the timing sections aside,
-    which are wall times). The stages rerun in this process (no start-up cost); their
-    new timings leave them and what reads them out of date, so this test runs late."""
+    which are wall times). The stages rerun in this process (no start-up cost), in a copy
+    of the run: their new timings leave them out of date."""
+    repo = own_repo
     # One stage per kind of training (the compiled step's determinism is a unit test).
     stages = ("mlp_epochs", "deepfake/xgboost", "deepfake/scratch")
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mlpcnn.cities.stats import compare, seed_interval
@@ -40,7 +42,7 @@ def learning_rate_summary(good_losses: list[float]) -> dict:
         "verdicts": verdicts,
         "seeds": [0, 1, 2],
         "class_prior_val_loss": 3.3,
-        "timing": {"train_seconds": 12.5, "replicas": 6},
+        "timing": {"train_seconds": {"all": 12.5}, "total_seconds": 12.5, "threads": 2},
         "device": "cpu",
         "torch": "2.x",
     }
@@ -63,11 +65,10 @@ def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run
                   "implicit_encoding", "error_analysis"):  # fmt: skip
         assert f"the results of `{stage}` are missing" in report
     sections = [line for line in report.splitlines() if line.startswith("## ")]
-    assert (
-        sections[0] == "## Data"
-        and sections[1].startswith("## 6.1 Q1")
-        and sections[-1].startswith("## 7.2")
-    )
+    # The headline results first, the run's details last.
+    assert sections[:3] == ["## Results at a glance", "## Data", sections[2]]
+    assert sections[2].startswith("## 6.1 Q1") and sections[-2].startswith("## 7.2")
+    assert sections[-1] == "## Appendix: the run"
     assert "| mlp_learning_rate | 12.5 |" in report
 
 
@@ -96,19 +97,30 @@ def test_a_verdict_says_not_distinguishable_unless_the_corrected_test_does() -> 
     assert "not testable with 1 seed(s)" in verdict("x", "y", untestable, "val acc")
 
 
-def test_training_seconds_of_the_different_timing_shapes() -> None:
-    assert training_seconds("x", {"timing": {"train_seconds": {"a": 1.0, "b": 2.0}}}) == 3.0
-    assert (
-        training_seconds("deepfake@finetune", {"timing": {"lr 1e-03": 4.0, "lr 1e-04": 5.0}}) == 9.0
+def test_every_stage_writes_one_timing_shape_and_the_report_reads_it(tmp_path, monkeypatch) -> None:
+    import stage_shared
+
+    monkeypatch.setattr(stage_shared, "PLOTS", tmp_path / "plots")
+    monkeypatch.setattr(stage_shared, "METRICS", tmp_path / "metrics")
+    # One run timed per epoch (a cities run), one by its total (a deepfake run).
+    stage_shared.write_results("s", {"a": 1}, {"b": 2}, {"x": [1.0, 2.5], "lr 0.1": 4.0})
+    summary = json.loads((tmp_path / "plots/s/summary.json").read_text())
+    timing = summary["timing"]
+    assert timing["train_seconds"] == {"x": 3.5, "lr 0.1": 4.0}
+    assert timing["epoch_seconds"] == {"x": [1.0, 2.5]}
+    assert timing["total_seconds"] == 7.5 and timing["threads"] >= 1
+    assert training_seconds(summary) == 7.5 and training_seconds({"b": 2}) is None
+    assert json.loads((tmp_path / "metrics/s.json").read_text()) == {"a": 1}
+    # Each seed's value of a headline figure (nested keys flattened as dvc names them).
+    stage_shared.write_results(
+        "t", {"acc": {"base": 0.5}}, {}, per_seed=([3, 4], {"acc.base": [0.4, 0.6]})
     )
-    runs = {"batch 1": {"epochs": 2}}
-    assert (
-        training_seconds(
-            "mlp_batch_size", {"runs": runs, "timing": {"batch 1": {"seconds_per_epoch": 1.5}}}
+    per_seed = json.loads((tmp_path / "plots/t/summary.json").read_text())["per_seed"]
+    assert per_seed == {"seeds": [3, 4], "values": {"acc.base": [0.4, 0.6]}}
+    with pytest.raises(ValueError, match="'acc' is not a headline figure"):
+        stage_shared.write_results(
+            "t", {"acc": {"base": 0.5}}, {}, per_seed=([3, 4], {"acc": [0.4, 0.6]})
         )
-        == 3.0
-    )
-    assert training_seconds("x", {}) is None
 
 
 def test_facts_that_params_control_come_from_the_params() -> None:

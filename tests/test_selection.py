@@ -7,9 +7,13 @@ import pytest
 from mlpcnn.cities.selection import (
     FitRule,
     best_and_worst,
+    cell_record,
+    encoding_comparison,
     fit_verdict,
+    grid_table,
     mean_curves,
     representative_seed,
+    selection_summary,
     summarise_cells,
 )
 from mlpcnn.cities.stats import compare
@@ -80,3 +84,30 @@ def test_mean_curves_and_representative_seed() -> None:
     half = 4.302652729911275 * np.std([0.90, 0.96, 0.94], ddof=1) / np.sqrt(3)
     assert c["val_acc_high"].iloc[-1] - c["val_acc_mean"].iloc[-1] == pytest.approx(half)
     assert representative_seed(h) == 2  # 0.94 is closest to the mean 0.9333
+
+
+def test_selection_summary_names_the_extremes_and_tests_every_pair_once() -> None:
+    histories = {"a": history([0.90, 0.92]), "b": history([0.95, 0.97]), "c": history([0.80, 0.82])}
+    shapes = {"a": {"depth": 1, "width": 16}, "b": {"depth": 6, "width": 16},
+              "c": {"depth": 6, "width": 8}}  # fmt: skip
+    table = grid_table(histories, shapes)
+    assert table.loc["c", "width"] == 8 and cell_record(table, "b")["depth"] == 6
+    curves = {c: mean_curves(h) for c, h in histories.items()}
+    summary = selection_summary(table, histories, curves, reference=0.99, rule=FitRule())
+    assert (summary["best"]["cell"], summary["worst"]["cell"]) == ("b", "c")
+    assert summary["ranking_by_val_acc"] == ["b", "a", "c"]
+    assert set(summary["comparisons"]) == {"b vs a", "b vs c", "a vs c"}
+    assert summary["adjacent"] == ["b vs a", "a vs c"]
+    assert summary["best_vs_worst"] == summary["comparisons"]["b vs c"]
+    assert summary["best"]["val_acc_mean"] == pytest.approx(0.96)
+    assert summary["cells"]["a"]["verdict"] == "underfitting"  # 0.91 train acc, 0.99 allowed
+
+
+def test_encoding_comparison_is_new_minus_old_with_welch_on_validation() -> None:
+    histories = {"raw": history([0.90, 0.92]), "sine": history([0.95, 0.96])}
+    comparison = encoding_comparison(histories, "sine", "raw")
+    assert comparison["sine"]["val_acc_mean"] == pytest.approx(0.955)
+    assert comparison["difference_sine_minus_raw"]["val_acc"] == pytest.approx(0.045)
+    expected = compare({"sine vs raw": ([0.95, 0.96], [0.90, 0.92])})["sine vs raw"]
+    assert comparison["val_difference_test"] == pytest.approx(expected)
+    assert list(comparison["table"].index) == ["raw", "sine"]

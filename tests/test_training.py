@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mlpcnn.cities.mlp import MLPConfig, seeded_mlp
-from mlpcnn.cities.replicas import stacked_mlps
+from mlpcnn.cities.replicas import ReplicaMLP, stacked_mlps
 from mlpcnn.cities.training import (
     TrainConfig,
+    check_lrs,
     eval_rows,
     evaluate,
     predict_logits,
     train_replicas,
+    train_seeds,
 )
 
 CONFIG = MLPConfig(depth=3, width=8, n_classes=4, batchnorm=True)
@@ -21,7 +25,7 @@ TRAIN = TrainConfig(epochs=3, batch_size=64)
 
 def fit(toy, seeds, lrs=None, config=CONFIG, train=TRAIN):
     model = stacked_mlps(config, seeds)
-    result = train_replicas(model, toy["train"], toy, train, seeds=seeds, lrs=lrs, progress=False)
+    result = train_replicas(model, toy["train"], toy, train, lrs=lrs, progress=False)
     return model, result
 
 
@@ -71,7 +75,6 @@ def test_replicas_with_their_own_learning_rates(toy_cities) -> None:
             np.testing.assert_allclose(
                 together.history[name][:, r], values[:, 0], rtol=1e-4, atol=1e-6
             )
-    assert together.lrs == lrs
 
 
 def test_same_seed_gives_identical_metrics(toy_cities) -> None:
@@ -148,7 +151,7 @@ def test_rows_per_pass_keep_one_layer_of_activations_near_the_budget() -> None:
     wide = stacked_mlps(MLPConfig(depth=1, width=64, n_classes=4), list(range(20)))
     narrow = stacked_mlps(MLPConfig(depth=1, width=4, n_classes=4), [0])
     assert eval_rows(wide) == 1 << 10  # 20 x 64 activations a row: the floor
-    assert eval_rows(narrow) == 1 << 16  # 4 a row: the ceiling, the rows before issue 15
+    assert eval_rows(narrow) == 1 << 16  # 4 a row: the ceiling of 65,536 rows a pass
     assert eval_rows(stacked_mlps(MLPConfig(depth=1, width=16, n_classes=4), [0, 1])) == (
         (1 << 19) // 32
     )
@@ -184,10 +187,26 @@ def test_batch_larger_than_training_set_is_rejected(toy_cities) -> None:
         fit(toy_cities, [0], train=TrainConfig(epochs=1, batch_size=601))
 
 
-def test_one_seed_per_replica_is_required(toy_cities) -> None:
-    model = stacked_mlps(CONFIG, [0, 1])
-    with pytest.raises(ValueError, match="seeds: expected 2"):
-        train_replicas(model, toy_cities["train"], toy_cities, TRAIN, seeds=[0], progress=False)
+def test_one_seed_per_replica_is_required() -> None:
+    models = [seeded_mlp(CONFIG, 0), seeded_mlp(CONFIG, 1)]
+    with pytest.raises(ValueError, match="expected one seed per model, got 1"):
+        ReplicaMLP(models, [0])
+
+
+def test_a_model_keeps_its_seeds_and_its_result_labels_them(toy_cities) -> None:
+    model, result = train_seeds(CONFIG, toy_cities, TRAIN, [7, 3, 5], torch.device("cpu"))
+    assert model.seeds == [7, 3, 5] and result.seeds == [7, 3, 5]
+    table = result.table(lr=[0.1, 0.2, 0.3])
+    assert list(table.columns[-2:]) == ["lr", "seed"]
+    assert table["seed"].tolist() == [7] * 3 + [3] * 3 + [5] * 3
+    assert table["lr"].tolist() == [0.1] * 3 + [0.2] * 3 + [0.3] * 3
+    np.testing.assert_array_equal(
+        table.loc[table["seed"] == 3, "val_acc"], result.history["val_acc"][:, 1]
+    )
+    np.testing.assert_array_equal(result.final("val_acc"), result.history["val_acc"][-1])
+    # The same as building the replicas and training them by hand.
+    _, by_hand = fit(toy_cities, [7, 3, 5])
+    np.testing.assert_array_equal(by_hand.history["val_loss"], result.history["val_loss"])
 
 
 def test_a_diverging_replica_is_recorded_and_leaves_the_others_alone(toy_cities) -> None:
@@ -203,7 +222,7 @@ def test_a_diverging_replica_is_recorded_and_leaves_the_others_alone(toy_cities)
     assert not together.frame(0).isna().any().any()
 
 
-@pytest.mark.parametrize("compile_step", [False, True])
+@pytest.mark.parametrize("compile_step", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_batch_of_one_with_batch_norm_uses_running_statistics(toy_cities, compile_step) -> None:
     model, result = fit(
         toy_cities, [0], train=TrainConfig(epochs=1, batch_size=1, compile=compile_step)
@@ -223,6 +242,7 @@ def test_final_batch_of_one_with_batch_norm_is_rejected(toy_cities) -> None:
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.slow
 def test_compiled_step_matches_the_eager_step(toy_cities, optimizer: str) -> None:
     config = MLPConfig(depth=3, width=8, n_classes=4)  # no batch norm: see the lr test
     eager_model, eager = fit(
@@ -245,6 +265,7 @@ def test_compiled_step_matches_the_eager_step(toy_cities, optimizer: str) -> Non
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_compiled_step_with_per_replica_rates_matches_the_eager_step(toy_cities) -> None:
     """The learning-rate study's path: (rate, seed) replicas through the compiled step."""
     config = MLPConfig(depth=3, width=8, n_classes=4)
@@ -283,3 +304,18 @@ def test_compiled_step_takes_a_constant_rate_only() -> None:
         TrainConfig(epochs=2, compile=True, lr_schedule="cosine")
     with pytest.raises(ValueError, match="lr_schedule: expected one of"):
         TrainConfig(epochs=2, lr_schedule="step")
+
+
+@pytest.mark.parametrize(
+    ("lrs", "message"),
+    [
+        (0.01, "lrs: expected a non-empty list of learning rates, got 0.01"),
+        ([], "lrs: expected a non-empty list of learning rates, got []"),
+        ([0.1, -1], "lrs[1]: expected a positive number, got -1"),
+        ([0.1, 0.1], "lrs: expected distinct values, got 0.1 twice in [0.1, 0.1]"),
+    ],
+)
+def test_learning_rates_are_checked_once_with_their_index(lrs, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_lrs(lrs)
+    assert check_lrs([1, 0.01]) == [1.0, 0.01]

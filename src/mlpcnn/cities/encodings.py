@@ -109,3 +109,16 @@ def standardiser(x_train: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor
     """
     mean, std = x_train.mean(dim=0), x_train.std(dim=0)  # (F,), (F,)
     return lambda x: (x - mean) / std
+
+
+def check_frequencies(frequencies: object) -> list[float]:
+    """A non-empty list of numbers (the a of sin(a x))."""
+    if (
+        not isinstance(frequencies, list)
+        or not frequencies
+        or any(not isinstance(a, int | float) or isinstance(a, bool) for a in frequencies)
+    ):
+        raise InvalidParam(
+            f"frequencies: expected a non-empty list of numbers, got {frequencies!r}"
+        )
+    return list(frequencies)

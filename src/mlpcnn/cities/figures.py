@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
 from mlpcnn.common.figures import label_axes, plt, save_figure
+
+if TYPE_CHECKING:  # the gradients module imports torch; the figures need none of it
+    from mlpcnn.cities.gradients import PlainStudy
 
 SPLIT_COLOURS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 
@@ -400,3 +404,116 @@ def plot_fixes(
     right.set_xticks(positions, accuracy["arm"], rotation=30, ha="right")
     label_axes(right, "", "validation accuracy after training", fontsize="small")
     save_figure(fig, path, title)
+
+
+def plot_plain_study(
+    study: PlainStudy, profiles: Mapping[str, pd.DataFrame], shown: Sequence[int],
+    out: Path, *, floor: float, label: str,
+) -> None:  # fmt: skip
+    """The vanishing-gradient study's four figures into ``out``: the course's chart
+    (``gradients.png``) and every layer (``heatmap.png``) for the representative seed,
+    the profile over seeds (``profile.png``), and the topmost dead layer
+    (``topmost_dead.png``). ``label`` names the network."""
+    seed, rep, n = study.seeds[study.representative], study.representative, len(study.seeds)
+    name = f"{label}, seed {seed}"
+    plot_gradient_magnitudes(
+        {name: study.magnitudes[:, :, rep]}, shown, out / "gradients.png", floor=floor,
+        title=f"6.2 Q5: gradient magnitude per epoch (seed {seed}: median topmost dead layer)",
+    )  # fmt: skip
+    plot_gradient_heatmaps(
+        {name: study.magnitudes[:, :, rep]}, out / "heatmap.png", floor=floor,
+        title=f"gradient magnitude of every hidden layer, seed {seed}",
+    )  # fmt: skip
+    plot_gradient_profile(
+        profiles, {"at init": study.dead_init, "after training": study.dead_final},
+        out / "profile.png", title=f"6.2 Q5: gradient profile over {n} seeds",
+    )  # fmt: skip
+    per_seed = study.per_seed()
+    plot_topmost_dead(
+        {"at initialisation": per_seed["topmost_dead_init"].to_numpy(),
+         "after training": per_seed["topmost_dead_final"].to_numpy()},
+        study.depth, out / "topmost_dead.png", title=f"topmost dead layer over {n} seeds",
+    )  # fmt: skip
+
+
+def plot_batch_size_study(
+    curves: Mapping[str, pd.DataFrame], losses: Mapping[str, np.ndarray],
+    windows: Mapping[str, pd.DataFrame], runs: Mapping[str, dict], stability: pd.DataFrame,
+    out: Path, *, seeds: Sequence[int], shape: str, samples: int, tail: float,
+) -> None:  # fmt: skip
+    """6.1 Q4's figures into ``out``: validation accuracy per epoch for each arm
+    (``val_acc_<arm>.png``), every batch's loss with its window means
+    (``batch_loss.png``) and the loss noise against batch size (``stability.png``).
+    Every mapping is keyed ``"<arm>: batch <size>"``; ``losses[name]`` is ``(steps, R)``."""
+    for arm in dict.fromkeys(r["arm"] for r in runs.values()):
+        plot_seed_runs(
+            {n.split(": ", 1)[1]: c for n, c in curves.items() if n.startswith(f"{arm}: ")},
+            {"validation accuracy": "val_acc"},
+            out / f"val_acc_{arm}.png",
+            title=f"6.1 Q4: batch size, {arm} arm ({shape}; mean and 95% interval over "
+            f"{len(seeds)} seeds)",
+        )
+    plot_batch_losses(
+        {name: (losses[name][:, 0], runs[name]["batch_size"]) for name in losses},
+        windows,
+        out / "batch_loss.png",
+        title=f"6.1 Q4: training loss of every batch (seed {seeds[0]}, faint) and its mean over "
+        f"windows of {samples:,} samples (mean over {len(seeds)} seeds) ({shape})",
+    )
+    plot_stability(
+        stability,
+        {"noise of the loss of each batch": "batch_noise",
+         f"noise of the mean loss over {samples:,} samples": "window_noise"},
+        out / "stability.png",
+        title=f"6.1 Q4: loss noise over the last {tail:.0%} of training (sd of successive "
+        f"differences / sqrt 2; {len(seeds)} seeds, 95% interval)",
+    )  # fmt: skip
+
+
+def plot_grid_study(
+    sweeps: Mapping[str, tuple[pd.DataFrame, str]], best_worst: Mapping[str, pd.DataFrame],
+    out: Path, *, seeds: int, reference: float,
+) -> None:  # fmt: skip
+    """6.2's figures into ``out``: final accuracy against depth and width
+    (``depth_width.png``, ``sweeps`` as for :func:`plot_accuracy_sweeps`) and the best
+    and worst cells' mean curves (``best_worst_curves.png``)."""
+    plot_accuracy_sweeps(
+        sweeps,
+        out / "depth_width.png",
+        title=f"6.2: final accuracy, mean and 95% interval over {seeds} seeds",
+        reference=(reference, f"1-NN validation accuracy {reference:.4f}"),
+    )
+    plot_mean_curves(
+        best_worst,
+        {"cross-entropy loss": ["train_loss", "val_loss", "test_loss"],
+         "accuracy": ["train_acc", "val_acc", "test_acc"]},
+        out / "best_worst_curves.png",
+        title="6.2 Q1-Q3: best and worst cell by mean validation accuracy (band: 95% interval)",
+    )  # fmt: skip
+
+
+def plot_fix_study(
+    studies: Mapping[str, np.ndarray], ratios: Mapping[str, np.ndarray], arms: pd.DataFrame,
+    out: Path, *, shown: Sequence[int], floor: float, control: str, title: str,
+) -> None:  # fmt: skip
+    """6.2 Q6's figures into ``out``. ``studies``: the plain network's and the best fix's
+    ``(epochs, layers)`` course measure (in that order): the fix alone (``gradients.png``,
+    ``heatmap.png``) and both (``comparison.png``, ``comparison_heatmap.png``);
+    ``ratios[arm]``: ``(layers, R)`` in the last epoch, and ``arms`` (``fixes.arms_table``)
+    with the ``control`` arm's accuracy as the dashed line (``fixes.png``)."""
+    fix = dict(list(studies.items())[1:])
+    best = next(iter(fix)).split(",")[0]
+    plot_gradient_magnitudes(fix, shown, out / "gradients.png", floor=floor,
+                             title=f"6.2 Q6: gradient magnitude per epoch, {best}")  # fmt: skip
+    plot_gradient_heatmaps(fix, out / "heatmap.png", floor=floor,
+                           title="gradient magnitude of every hidden layer")  # fmt: skip
+    plot_gradient_magnitudes(studies, shown, out / "comparison.png", floor=floor,
+                             title="6.2 Q5-Q6: the plain network and the best fix")  # fmt: skip
+    plot_gradient_heatmaps(studies, out / "comparison_heatmap.png", floor=floor,
+                           title="gradient magnitude of every hidden layer")  # fmt: skip
+    accuracy = arms.rename(
+        columns={"val_acc_mean": "mean", "val_acc_low": "low", "val_acc_high": "high"}
+    )
+    control_acc = float(arms.loc[arms["arm"] == control, "val_acc_mean"].iloc[0])
+    plot_fixes(ratios, accuracy, out / "fixes.png",
+               control=(control_acc, f"control: {control}"), title=title)  # fmt: skip

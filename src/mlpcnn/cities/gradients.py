@@ -14,6 +14,8 @@ import copy
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -75,17 +77,15 @@ class GradientRecorder:
 
 def train_recording_gradients(
     model: ReplicaMLP,
-    train_split: tuple[torch.Tensor, torch.Tensor],
     splits: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
     config: TrainConfig,
-    seeds: Sequence[int],
 ) -> tuple[TrainResult, GradientRecorder]:
-    """Train ``model`` as :func:`train_replicas` does, recording every hidden layer's
-    gradient each step; returns the result and the recorder."""
+    """Train ``model`` on ``splits["train"]`` as :func:`train_replicas` does, evaluating
+    every split, and record every hidden layer's gradient each step; returns the result
+    and the recorder."""
+    train_split = splits["train"]
     recorder = GradientRecorder(model, config.steps_per_epoch(len(train_split[1])), config.epochs)
-    result = train_replicas(
-        model, train_split, splits, config, seeds=seeds, after_backward=recorder
-    )
+    result = train_replicas(model, train_split, splits, config, after_backward=recorder)
     return result, recorder
 
 
@@ -229,3 +229,101 @@ def quantile_profile(log_values: np.ndarray) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def quartiles(values: np.ndarray) -> dict:
+    """``n``, ``q25``, ``median``, ``q75`` of ``values`` (None for each with none)."""
+    if len(values) == 0:
+        return {"n": 0, "q25": None, "median": None, "q75": None}
+    q25, median, q75 = np.quantile(values, [0.25, 0.5, 0.75])
+    return {"n": len(values), "q25": float(q25), "median": float(median), "q75": float(q75)}
+
+
+@dataclass(frozen=True)
+class PlainStudy:
+    """What the vanishing-gradient study measured of R seeds of the plain deep network.
+
+    ``dead_init``, ``dead_final``: ``(R, layers)`` dead-layer flags before and after
+    training; ``profile_init``: ``(R, layers)`` log10 gradient at init (float64);
+    ``magnitudes``: ``(epochs, layers, R)`` the course's measure; ``final_val_acc``:
+    ``(R,)``; ``simulated``: ``(draws, layers)`` dead flags of the independent simulation.
+    """
+
+    seeds: list[int]
+    dead_init: np.ndarray
+    dead_final: np.ndarray
+    profile_init: np.ndarray
+    magnitudes: np.ndarray
+    final_val_acc: np.ndarray
+    simulated: np.ndarray
+
+    @property
+    def depth(self) -> int:
+        return self.dead_init.shape[1]
+
+    @cached_property
+    def representative(self) -> int:
+        """The replica shown in the course's chart (see :func:`representative`)."""
+        return representative(topmost(self.dead_final), self.final_val_acc)
+
+    def profile_last(self) -> np.ndarray:
+        """``(R, layers)``: log10 of the course's measure in the last epoch (-inf at 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log10(self.magnitudes[-1].T)
+
+    def per_seed(self) -> pd.DataFrame:
+        top_init, top_final = topmost(self.dead_init), topmost(self.dead_final)
+        return pd.DataFrame(
+            {
+                "seed": self.seeds,
+                "topmost_dead_init": top_init,
+                "topmost_dead_final": top_final,
+                "dead_layers_init": self.dead_init.sum(axis=1),
+                "dead_layers_final": self.dead_final.sum(axis=1),
+                "zero_layers_last_epoch": (self.magnitudes[-1] == 0).sum(axis=0),
+                "decay_decades_per_layer_init": decay_per_layer(self.profile_init, self.dead_init),
+                "final_val_acc": self.final_val_acc,
+            }
+        )
+
+    def summary(self, shown: Sequence[int], profile_rows: int) -> dict:
+        """The study's figures over seeds, and the representative seed's (the profile and
+        the simulation ran on the first ``profile_rows`` training rows)."""
+        per_seed, rep, depth = self.per_seed(), self.representative, self.depth
+        top_init = per_seed["topmost_dead_init"].to_numpy()
+        top_final = per_seed["topmost_dead_final"].to_numpy()
+        zero_last = per_seed["zero_layers_last_epoch"].to_numpy()
+        decay = per_seed["decay_decades_per_layer_init"].to_numpy()
+        final_val = self.final_val_acc
+        return {
+            "representative_seed": self.seeds[rep],
+            "representative_topmost_dead": int(top_final[rep]),
+            "representative_zero_layers_last_epoch": int(zero_last[rep]),
+            "representative_rule": "the seed whose topmost dead layer after training is the "
+            "(lower) median among seeds with a dead layer",
+            "layers_shown": list(shown),
+            "last_epoch": {f"layer_{i}": float(self.magnitudes[-1, i, rep]) for i in shown},
+            "seeds_with_dead_layer": {
+                "init": float(np.mean(top_init >= 0)),
+                "after_training": float(np.mean(top_final >= 0)),
+            },
+            "seeds_all_zero_last_epoch": float(np.mean(zero_last == depth)),
+            "seeds_all_layers_dead_below": float(np.mean(zero_below(self.dead_final) == depth)),
+            "topmost_dead_init": quartiles(top_init[top_init >= 0]),
+            "topmost_dead_after_training": quartiles(top_final[top_final >= 0]),
+            "zero_layers_explained_by_dead": int(np.sum(zero_below(self.dead_final) <= zero_last)),
+            "decay_decades_per_layer_init": quartiles(decay[np.isfinite(decay)]),
+            "simulation": {
+                "what": "independent float64 numpy draws of the default init on the first "
+                f"{profile_rows} training rows",
+                "seeds": len(self.simulated),
+                "with_dead_layer": float(self.simulated.any(axis=1).mean()),
+                "all_zero": float(np.mean(zero_below(self.simulated) == depth)),
+                "study_at_init_with_dead_layer": float(np.mean(top_init >= 0)),
+                "study_at_init_all_zero": float(np.mean(zero_below(self.dead_init) == depth)),
+                "study_seeds": len(self.seeds),
+            },
+            "final_val_acc": {"mean": float(final_val.mean()), "per_seed": final_val.tolist()},
+            "final_val_acc_representative": float(final_val[rep]),
+            "profile_rows": profile_rows,
+        }

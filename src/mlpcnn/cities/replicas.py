@@ -10,27 +10,34 @@ per-operation overhead, which dominates such small networks on a CPU, is paid on
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlpcnn.cities.mlp import MLP, MLPConfig, seeded_mlp
+from mlpcnn.cities.mlp import MLP, MLPConfig, save_mlps, seeded_mlp
 
 BN_MOMENTUM = 0.1  # nn.BatchNorm1d's defaults
 BN_EPS = 1e-5
 
 
 class ReplicaMLP(nn.Module):
-    def __init__(self, models: Sequence[MLP]) -> None:
+    """R MLPs of one architecture on a leading replica axis; ``seeds[r]`` is replica r's
+    seed (what initialised it, and what shuffles its batches in training)."""
+
+    def __init__(self, models: Sequence[MLP], seeds: Sequence[int]) -> None:
         super().__init__()
         if not models:
             raise ValueError("ReplicaMLP needs at least one model")
+        if len(seeds) != len(models):
+            raise ValueError(f"ReplicaMLP: expected one seed per model, got {len(seeds)}")
         config = models[0].config
         if any(m.config != config for m in models):
             raise ValueError("ReplicaMLP: every replica must have the same MLPConfig")
         self.config = config
         self.replicas = len(models)
+        self.seeds = [int(s) for s in seeds]
         # Per replica: its hidden Linear layers, then the output layer.
         linears = [[*(layer.linear for layer in m.hidden), m.out] for m in models]
 
@@ -133,4 +140,9 @@ class ReplicaMLP(nn.Module):
 
 def stacked_mlps(config: MLPConfig, seeds: Sequence[int]) -> ReplicaMLP:
     """R replicas, replica r initialised exactly as ``seeded_mlp(config, seeds[r])``."""
-    return ReplicaMLP([seeded_mlp(config, seed) for seed in seeds])
+    return ReplicaMLP([seeded_mlp(config, seed) for seed in seeds], seeds)
+
+
+def save_replicas(path: str | Path, model: ReplicaMLP) -> None:
+    """Every replica as a plain :class:`MLP`, with its seed (read back by ``load_mlps``)."""
+    save_mlps(path, [model.replica(r) for r in range(model.replicas)], model.seeds)

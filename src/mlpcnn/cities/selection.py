@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import seed_interval, t_quantile
+from mlpcnn.cities.stats import compare, seed_interval, t_quantile
 
 SPLITS = ("train", "val", "test")
 
@@ -112,3 +113,73 @@ def representative_seed(history: pd.DataFrame) -> int:
     final = history[history["epoch"] == history["epoch"].max()].reset_index(drop=True)
     distance = (final["val_acc"] - final["val_acc"].mean()).abs()
     return int(final["seed"].iloc[int(distance.to_numpy().argmin())])
+
+
+def grid_table(histories: Mapping[str, pd.DataFrame], shapes: Mapping[str, dict]) -> pd.DataFrame:
+    """:func:`summarise_cells` with each cell's ``depth`` and ``width`` (from ``shapes``)."""
+    table = summarise_cells(histories)
+    table.insert(0, "depth", [shapes[c]["depth"] for c in table.index])
+    table.insert(1, "width", [shapes[c]["width"] for c in table.index])
+    return table
+
+
+def cell_record(table: pd.DataFrame, cell: str) -> dict:
+    """One row of :func:`grid_table` as plain numbers."""
+    row = table.loc[cell]
+    return {k: (int(v) if k in ("depth", "width", "seeds") else float(v)) for k, v in row.items()}
+
+
+def selection_summary(
+    table: pd.DataFrame,
+    histories: Mapping[str, pd.DataFrame],
+    curves: Mapping[str, pd.DataFrame],
+    reference: float,
+    rule: FitRule,
+) -> dict:
+    """Best and worst cell with their fit verdicts, the ranking, and every pair of cells
+    on the final validation accuracy over seeds (one Holm family: best against worst is
+    one of its members, so picking the extremes is paid for)."""
+    best, worst = best_and_worst(table)
+    verdicts = {c: fit_verdict(curves[c], reference, rule) for c in table.index}
+    ranked = table.sort_values("val_acc_mean", ascending=False, kind="stable").index.tolist()
+    final = {c: h.loc[h["epoch"] == h["epoch"].max(), "val_acc"].to_numpy()
+             for c, h in histories.items()}  # fmt: skip
+    pairs = compare({f"{a} vs {b}": (final[a], final[b])
+                     for a, b in itertools.combinations(ranked, 2)})  # fmt: skip
+    return {
+        "best": {"cell": best, **cell_record(table, best), **verdicts[best]},
+        "worst": {"cell": worst, **cell_record(table, worst), **verdicts[worst]},
+        "fit_rule": rule.as_dict(),
+        "ranking_by_val_acc": ranked,
+        "comparisons": pairs,
+        "adjacent": [f"{a} vs {b}" for a, b in itertools.pairwise(ranked)],
+        "best_vs_worst": pairs[f"{best} vs {worst}"],
+        "not_distinguishable_from_best": [
+            c for c in ranked[1:] if not pairs[f"{best} vs {c}"]["distinguishable"]
+        ],
+        "cells": {
+            c: {**cell_record(table, c), "verdict": verdicts[c]["verdict"]} for c in table.index
+        },
+    }
+
+
+def encoding_comparison(histories: Mapping[str, pd.DataFrame], new: str, old: str) -> dict:
+    """Two inputs to the same network, trained on the same seeds: each one's final
+    accuracies (:func:`summarise_cells`, under its name; the frame itself as ``table``),
+    ``new`` minus ``old`` per split, and Welch's test on the final validation accuracy."""
+    table = summarise_cells(histories)
+    final = {n: h.loc[h["epoch"] == h["epoch"].max(), "val_acc"].to_numpy()
+             for n, h in histories.items()}  # fmt: skip
+    return {
+        "table": table,
+        **{n: {k: float(v) for k, v in table.loc[n].items() if k != "seeds"} for n in histories},
+        f"difference_{new}_minus_{old}": {
+            f"{split}_acc": float(
+                table.loc[new, f"{split}_acc_mean"] - table.loc[old, f"{split}_acc_mean"]
+            )
+            for split in SPLITS
+        },
+        "val_difference_test": compare({f"{new} vs {old}": (final[new], final[old])})[
+            f"{new} vs {old}"
+        ],
+    }

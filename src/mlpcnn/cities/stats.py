@@ -150,6 +150,25 @@ def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict:
     }
 
 
+def check_windows(samples_per_point: object, batch_sizes: Sequence[int]) -> int:
+    """Windows of ``samples_per_point`` samples hold whole batches of every batch size."""
+    if (
+        not isinstance(samples_per_point, int)
+        or isinstance(samples_per_point, bool)
+        or samples_per_point < 1
+    ):
+        raise InvalidParam(
+            f"samples_per_point: expected a positive integer, got {samples_per_point!r}"
+        )
+    for batch_size in batch_sizes:
+        if samples_per_point % batch_size:
+            raise InvalidParam(
+                f"samples_per_point: expected a multiple of every batch size, got "
+                f"{samples_per_point} for batch size {batch_size}"
+            )
+    return samples_per_point
+
+
 def equal_sample_windows(
     losses: np.ndarray, batch_size: int, samples_per_point: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -160,11 +179,7 @@ def equal_sample_windows(
     smoothed over the same number of samples; an incomplete last window is dropped.
     Returns (samples seen at each window's end ``(W,)``, window means ``(W, R)``).
     """
-    if samples_per_point % batch_size:
-        raise InvalidParam(
-            f"samples_per_point: expected a multiple of every batch size, got "
-            f"{samples_per_point} for batch size {batch_size}"
-        )
+    check_windows(samples_per_point, [batch_size])
     window = samples_per_point // batch_size
     count = len(losses) // window
     means = losses[: count * window].reshape(count, window, *losses.shape[1:]).mean(axis=1)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,9 @@ from torch.optim.adam import adam as functional_adam
 from torch.optim.sgd import sgd as functional_sgd
 from tqdm.auto import tqdm
 
-from mlpcnn.cities.replicas import ReplicaMLP
-from mlpcnn.common.params import InvalidParam
+from mlpcnn.cities.mlp import MLPConfig
+from mlpcnn.cities.replicas import ReplicaMLP, stacked_mlps
+from mlpcnn.common.params import InvalidParam, check_distinct
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -101,6 +102,16 @@ def check_lr(name: str, value: object) -> None:
         raise InvalidParam(f"{name}: expected a positive number, got {value!r}")
 
 
+def check_lrs(lrs: object, name: str = "lrs") -> list[float]:
+    """A non-empty list of distinct positive learning rates (runs are labelled by them)."""
+    if not isinstance(lrs, list) or not lrs:
+        raise InvalidParam(f"{name}: expected a non-empty list of learning rates, got {lrs!r}")
+    for i, lr in enumerate(lrs):
+        check_lr(f"{name}[{i}]", lr)
+    check_distinct(lrs, name)
+    return [float(lr) for lr in lrs]
+
+
 Split = tuple[torch.Tensor, torch.Tensor]  # features (N, F) float32, labels (N,) int64
 
 
@@ -110,14 +121,15 @@ class TrainResult:
 
     ``history`` holds ``<split>_loss`` and ``<split>_acc`` for every evaluated split (eval
     mode, whole split, after the epoch) and ``train_loss_running``, the mean of the
-    epoch's batch losses in train mode, as a course notebook reports it.
+    epoch's batch losses in train mode, as a course notebook reports it. ``seeds[r]``
+    is replica r's seed.
     """
 
     history: dict[str, np.ndarray]
     steps_per_epoch: int
     train_seconds: np.ndarray  # (epochs,) wall time of the training steps alone
+    seeds: list[int]
     batch_loss: np.ndarray | None = None
-    lrs: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -131,6 +143,10 @@ class TrainResult:
         return [
             int(np.argmax(bad[:, r])) + 1 if bad[:, r].any() else None for r in range(bad.shape[1])
         ]
+
+    def final(self, name: str) -> np.ndarray:
+        """``(R,)``: every replica's figure ``name`` (e.g. ``val_acc``) at the last epoch."""
+        return self.history[name][-1]
 
     def frame(self, replica: int) -> pd.DataFrame:
         """One replica's history, a row per epoch (1-based).
@@ -146,6 +162,18 @@ class TrainResult:
         if diverged is not None:
             frame.loc[frame["epoch"] >= diverged, list(self.history)] = np.nan
         return frame
+
+    def table(self, **per_replica: Sequence) -> pd.DataFrame:
+        """Every replica's :meth:`frame`, stacked: a row per (replica, epoch), with the
+        columns named in ``per_replica`` (one value per replica, e.g. ``lr=[...]``), then
+        the replica's ``seed``."""
+        return pd.concat(
+            [
+                self.frame(r).assign(**{k: v[r] for k, v in per_replica.items()}, seed=seed)
+                for r, seed in enumerate(self.seeds)
+            ],
+            ignore_index=True,
+        )
 
 
 class _PerReplicaLR:
@@ -267,31 +295,30 @@ def train_replicas(
     evaluate_on: Mapping[str, Split],
     config: TrainConfig,
     *,
-    seeds: Sequence[int],
     lrs: Sequence[float] | None = None,
     after_backward: Callable[[ReplicaMLP, int], None] | None = None,
     progress: bool | None = None,
 ) -> TrainResult:
     """Train the R replicas of ``model`` in place and return their history.
 
-    ``seeds[r]`` seeds replica r's shuffling; ``lrs[r]`` is its learning rate (default:
-    ``config.lr`` for all). ``evaluate_on`` maps split names (e.g. train, val, test) to
-    the data evaluated after every epoch. ``after_backward(model, step)`` is called
-    after each backward pass, before the optimizer step (e.g. to record gradients).
-    ``progress=None`` shows a bar only on a terminal.
+    Replica r's batches are shuffled by its seed (``model.seeds[r]``); ``lrs[r]`` is its
+    learning rate (default: ``config.lr`` for every replica, one optimizer). ``evaluate_on``
+    maps split names (e.g. train, val, test) to the data evaluated after every epoch.
+    ``after_backward(model, step)`` is called after each backward pass, before the
+    optimizer step (e.g. to record gradients). ``progress=None`` shows a bar only on a
+    terminal.
 
     Batch norm trains on the batch's statistics, except with a batch of one sample,
     where it normalises with its running statistics as in eval mode (they then keep
     their initial values, so each norm layer is a learned affine map).
     """
     n_replicas = model.replicas
-    if len(seeds) != n_replicas:
-        raise InvalidParam(f"seeds: expected {n_replicas} (one per replica), got {len(seeds)}")
-    lrs = [config.lr] * n_replicas if lrs is None else list(lrs)
-    if len(lrs) != n_replicas:
-        raise InvalidParam(f"lrs: expected {n_replicas} (one per replica), got {len(lrs)}")
-    for r, lr in enumerate(lrs):
-        check_lr(f"lrs[{r}]", lr)
+    if lrs is not None:
+        lrs = list(lrs)
+        if len(lrs) != n_replicas:
+            raise InvalidParam(f"lrs: expected {n_replicas} (one per replica), got {len(lrs)}")
+        for r, lr in enumerate(lrs):
+            check_lr(f"lrs[{r}]", lr)
 
     x_train, y_train = train
     device = next(model.parameters()).device
@@ -300,15 +327,15 @@ def train_replicas(
     batch = config.batch_size
     model.batch_stats = batch > 1
 
-    shared_lr = len(set(lrs)) == 1
     step_kind = _CompiledStep if config.compile else _EagerStep
-    take_step = step_kind(model, config.optimizer, lrs[0] if shared_lr else 1.0)
+    # Per-replica rates: the optimizer steps at lr 1 and each replica's update is rescaled.
+    take_step = step_kind(model, config.optimizer, config.lr if lrs is None else 1.0)
     per_replica_lr = (
         None
-        if shared_lr
+        if lrs is None
         else _PerReplicaLR(list(model.parameters()), torch.tensor(lrs, device=device))
     )
-    generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
+    generators = [torch.Generator().manual_seed(seed) for seed in model.seeds]
 
     names = [f"{split}_{what}" for split in evaluate_on for what in ("loss", "acc")]
     history = {name: torch.empty(config.epochs, n_replicas, device=device) for name in names}
@@ -363,18 +390,38 @@ def train_replicas(
         history={name: values.cpu().numpy().astype(np.float64) for name, values in history.items()},
         steps_per_epoch=steps,
         train_seconds=train_seconds,
+        seeds=list(model.seeds),
         batch_loss=None if batch_loss is None else batch_loss.cpu().numpy(),
-        lrs=lrs,
     )
+
+
+def train_seeds(
+    config: MLPConfig,
+    splits: Mapping[str, Split],
+    train: TrainConfig,
+    seeds: Sequence[int],
+    device: torch.device,
+    *,
+    lrs: Sequence[float] | None = None,
+    after_backward: Callable[[ReplicaMLP, int], None] | None = None,
+) -> tuple[ReplicaMLP, TrainResult]:
+    """Train one MLP per seed (``seeds`` may repeat when ``lrs`` tell them apart) as the
+    replicas of one batched run on ``splits["train"]``, evaluating every split after each
+    epoch; returns the trained replicas and their history."""
+    model = stacked_mlps(config, seeds).to(device)
+    result = train_replicas(
+        model, splits["train"], splits, train, lrs=lrs, after_backward=after_backward
+    )
+    return model, result
 
 
 def eval_rows(model: ReplicaMLP) -> int:
     """Rows per forward pass when a whole split is evaluated.
 
     One layer's activations ``(R, rows, widest)`` are kept near ``EVAL_FLOATS`` so they
-    stay in the CPU's cache between layers: with 65,536 rows a pass (the code before
-    issue 15) the evaluation of 20 replicas of the 6 x 16 network was memory-bound and
-    3-4x slower (``benchmarks/bench_eval.py``). Accuracies do not depend on it; a loss
+    stay in the CPU's cache between layers: with 65,536 rows a pass the evaluation of 20
+    replicas of the 6 x 16 network is memory-bound and 3-4x slower
+    (``benchmarks/bench_eval.py``). Accuracies do not depend on it; a loss
     only to float rounding (it is summed chunk by chunk).
     """
     config = model.config

@@ -54,3 +54,35 @@ def check_distinct(values: Sequence[Any], name: str) -> None:
 def number_label(value: float) -> str:
     """An exact, short label of a number: 0.001 and 0.0012 stay apart (``repr`` round-trips)."""
     return repr(float(value)) if not float(value).is_integer() else str(int(value))
+
+
+def check_arms(
+    arms: Any, known: Iterable[str], base: str | None = None, name: str = "arms"
+) -> dict[str, dict]:
+    """A non-empty mapping of arm name to its settings (keys among ``known``; an empty
+    arm is ``{}``), and, when given, ``base`` one of the arms. ``name``: the param's."""
+    if not isinstance(arms, Mapping) or not arms:
+        raise InvalidParam(f"{name}: expected a mapping of arm name to settings, got {arms!r}")
+    for arm_name, arm in arms.items():
+        check_keys(arm, known, f"{name}.{arm_name}")
+    if base is not None and base not in arms:
+        raise InvalidParam(f"base_arm: expected one of {list(arms)}, got {base!r}")
+    return {name: dict(arm) for name, arm in arms.items()}
+
+
+def check_runs(runs: Any, known: Iterable[str], distinct: str) -> list[dict]:
+    """A non-empty list of mappings (keys among ``known``) whose ``distinct`` values differ."""
+    known = list(known)
+    if not isinstance(runs, list) or not runs:
+        raise InvalidParam(f"runs: expected a list of {{{', '.join(known)}}}, got {runs!r}")
+    for i, spec in enumerate(runs):
+        check_keys(spec, known, f"runs[{i}]")
+    check_distinct([spec.get(distinct) for spec in runs], f"runs[].{distinct}")
+    return [dict(spec) for spec in runs]
+
+
+def check_fraction(value: Any, name: str) -> float:
+    """A number in (0, 1]."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
+        raise InvalidParam(f"{name}: expected a fraction in (0, 1], got {value!r}")
+    return float(value)

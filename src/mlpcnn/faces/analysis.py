@@ -9,8 +9,15 @@ intervals can still hide a difference a paired test would find.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # the baselines import torch; reading their results needs none of it
+    from mlpcnn.faces.baselines import RunResult
 
 CONFIDENCE = 0.95
 
@@ -123,3 +130,103 @@ def pick_examples(labels: np.ndarray, best: np.ndarray, worst: np.ndarray, n: in
             if queue and len(picked) < n:
                 picked.append(int(queue.pop(0)))
     return picked
+
+
+def lr_of(run: str) -> float | None:
+    """The learning rate in a run's name (``lr 0.001``); None for ``default``."""
+    return None if run == "default" else float(run.removeprefix("lr "))
+
+
+def score_runs(
+    strategy: str, runs: Mapping[str, RunResult], test_labels: np.ndarray
+) -> tuple[dict[str, dict], str]:
+    """Every run scored on the test set (:func:`score_run`) with its learning rate and
+    validation accuracy, and the run chosen on validation accuracy (test accuracy breaks
+    ties). XGBoost's learning-rate sweep beside its defaults is an ``extra``, never chosen."""
+    scored = {
+        name: {"lr": lr_of(name), "extra": strategy == "xgboost" and name != "default",
+               "val_acc": r.val_acc, **score_run(test_labels, r.test_probs)}
+        for name, r in runs.items()
+    }  # fmt: skip
+    chosen = [name for name in runs if not scored[name]["extra"]]
+    best = max(chosen, key=lambda name: (runs[name].val_acc, runs[name].test_acc))
+    return scored, best
+
+
+def probs_table(
+    files: np.ndarray, labels: np.ndarray, runs: Mapping[str, RunResult]
+) -> pd.DataFrame:
+    """A row per test image: its file, label and every run's p(fake)."""
+    return pd.DataFrame(
+        {"file": files, "label": labels} | {n: r.test_probs for n, r in runs.items()}
+    )
+
+
+def batch_loss_table(runs: Mapping[str, RunResult]) -> pd.DataFrame:
+    """A row per training batch: every run's loss (runs without batches left out)."""
+    losses = {name: pd.Series(r.batch_loss) for name, r in runs.items() if len(r.batch_loss)}
+    steps = max((len(v) for v in losses.values()), default=0)
+    return pd.DataFrame({"batch": np.arange(1, steps + 1)} | losses)
+
+
+CLASS_NAMES = ("real", "fake")
+Q2_RULE = (
+    "test images the best baseline gets right and the worst gets wrong; the worst's most "
+    "confident mistakes first (largest |p(fake) - 0.5|), real and fake in turn, starting "
+    "with the class of the most confident one"
+)
+
+
+def final_loss(batch_loss: pd.DataFrame, run: str) -> float | None:
+    """The training loss at the end of a run: the mean of its last 10% of batches (at
+    least one); None for runs without batches (XGBoost, scikit-learn)."""
+    if run not in batch_loss:
+        return None
+    loss = batch_loss[run].dropna()
+    return float(loss.tail(max(1, len(loss) // 10)).mean()) if len(loss) else None
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain JSON values (pandas turns numpy scalars into numbers, NaN into null)."""
+    return json.loads(frame.to_json(orient="records"))
+
+
+def row(runs: pd.DataFrame, baseline: str, run: str) -> dict:
+    """One run of :func:`runs_table` as a plain mapping."""
+    return records(runs[(runs["baseline"] == baseline) & (runs["run"] == run)])[0]
+
+
+def runs_table(
+    summaries: Mapping[str, dict], losses: Mapping[str, pd.DataFrame], course: tuple[str, ...]
+) -> pd.DataFrame:
+    """A row per (baseline, run): its scores from the baseline's summary, whether it is
+    one of the ``course`` baselines' own runs, and its final training loss."""
+    return pd.DataFrame([
+        {"baseline": s, "run": name, "course": s in course and not r["extra"], **r,
+         "final_train_loss": final_loss(losses[s], name)}
+        for s, m in summaries.items()
+        for name, r in m["runs"].items()
+    ])  # fmt: skip
+
+
+def q2_examples(probs: pd.DataFrame, best: tuple[str, str], worst: tuple[str, str], n: int) -> dict:
+    """7.6 Q2: up to ``n`` test images that ``best`` (baseline, run) gets right and
+    ``worst`` gets wrong, by :data:`Q2_RULE`; ``probs`` holds ``file``, ``label`` and
+    ``<baseline>/<run>`` columns of p(fake)."""
+    labels = probs["label"].to_numpy()
+    best_p, worst_p = (probs["/".join(b)].to_numpy() for b in (best, worst))
+    shown = pick_examples(labels, best_p, worst_p, n) if best[0] != worst[0] else []
+    qualifies = ((best_p > 0.5) == labels) & ((worst_p > 0.5) != labels)
+    return {
+        "rule": Q2_RULE,
+        "shown_test_indices": shown,
+        "shown_files": [str(probs["file"].iloc[i]) for i in shown],
+        "shown_labels": [CLASS_NAMES[labels[i]] for i in shown],
+        "best_p_fake": [float(best_p[i]) for i in shown],
+        "worst_p_fake": [float(worst_p[i]) for i in shown],
+        "candidates": int(qualifies.sum()),
+        "candidates_by_class": {
+            name: int((qualifies & (labels == i)).sum()) for i, name in enumerate(CLASS_NAMES)
+        },
+        "fewer_than_five": len(shown) < n,
+    }

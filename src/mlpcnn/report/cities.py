@@ -248,7 +248,7 @@ def section_batch_size(s: Study) -> str:
                 r["epochs"],
                 f"{r['iterations_per_epoch']:,}",
                 s.reference_value("batch_size_iterations", "A", b) or "n/a",
-                f"{d['timing'][name]['seconds_per_epoch']:.2f}",
+                f"{_mean(d['timing']['epoch_seconds'][name]):.2f}",
                 interval(r["final_val_acc"]),
                 interval(r["final_test_acc"]),
                 pct(s.reference_value("batch_size_val_acc", "A", b)) if r["arm"] == "base" else "",
@@ -669,3 +669,7 @@ def _limits(sweep: dict) -> str:
         f"{errors['inside (none)']:.0f} lie inside their country. 1-NN's {sum(nearest.values())} errors split "
         f"{nearest['border (some)']} / {nearest['surrounded (all)']} / {nearest['inside (none)']}."
     )
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
