@@ -62,7 +62,10 @@ def test_seed_sets_decide_the_test() -> None:
     assert single["test"] is None and single["note"].startswith("single seed")
     assert with_verdicts([overlapping])[0]["verdict"] == "seed sets differ (2 shared of 6)"
     diverged = seed_change({0: 0.9, 1: 0.91, 2: None}, {0: 0.95, 1: 0.97, 2: 0.96})
-    assert diverged["n"] == 2  # the diverged seed is left out of the pairs
+    assert diverged["n"] == 2 and diverged["note"] == "1 seed(s) diverged on one side only"
+    # Equal on the seeds that did not diverge is still not "unchanged".
+    newly = seed_change({0: 0.9, 1: 0.91, 2: 0.92}, {0: 0.9, 1: 0.91, 2: None})
+    assert newly["note"] == "1 seed(s) diverged on one side only" and newly["test"] == PAIRED
 
 
 def test_predictions_are_compared_image_by_image() -> None:
@@ -73,6 +76,8 @@ def test_predictions_are_compared_image_by_image() -> None:
     assert row["test"] == MCNEMAR and row["difference"] == pytest.approx(0.15)
     assert row["p_value"] == pytest.approx(binomtest(15, 15).pvalue)
     assert with_verdicts([row])[0]["verdict"] == "higher"
+    same = prediction_change(old, old)
+    assert same["p_value"] is None and with_verdicts([same])[0]["verdict"] == "unchanged"
     assert value_change(0.001, 0.001)["note"] == "unchanged"
     assert value_change(0.001, 0.01)["note"].startswith("changed")
 

@@ -49,12 +49,19 @@ def seed_change(old: Mapping[int, float | None], new: Mapping[int, float | None]
         return row | {"note": "no finite value on one side"}
     if set(old) == set(new):
         pairs = [(old[s], new[s]) for s in sorted(shared)]
-        pairs = [(a, b) for a, b in pairs if _finite(a) and _finite(b)]
-        diff = np.array([b - a for a, b in pairs])
-        row |= {"difference": float(diff.mean()) if len(diff) else None, "n": len(diff)}
+        kept = [(a, b) for a, b in pairs if _finite(a) and _finite(b)]
+        # A seed that diverged on one side only is a change, never left out in silence.
+        lost = [a for a, b in pairs if _finite(a) != _finite(b)]
+        note = f"{len(lost)} seed(s) diverged on one side only" if lost else None
+        diff = np.array([b - a for a, b in kept])
+        row |= {
+            "difference": float(diff.mean()) if len(diff) else None,
+            "n": len(diff),
+            "note": note,
+        }
         if len(diff) < 2:
             return row | {"note": f"single seed ({len(diff)} paired)"}
-        if np.all(diff == 0):
+        if np.all(diff == 0) and not lost:
             return row | {"difference_low": 0.0, "difference_high": 0.0, "note": "unchanged"}
         half = (
             t_quantile(0.5 + CONFIDENCE / 2, len(diff) - 1)
@@ -82,11 +89,12 @@ def prediction_change(old_correct: np.ndarray, new_correct: np.ndarray) -> dict:
     """One run's test predictions at two revisions, image by image: McNemar's exact test
     (``old_correct``, ``new_correct``: whether each test image was classified right)."""
     test = mcnemar(new_correct, old_correct)
+    same = bool(np.array_equal(old_correct, new_correct))  # no test: it costs the family
     return {
         "old": {"mean": float(np.mean(old_correct))}, "new": {"mean": float(np.mean(new_correct))},
         "difference": test["difference"], "difference_low": None, "difference_high": None,
-        "test": MCNEMAR, "p_value": test["p_value"], "n": test["n"],
-        "note": "unchanged" if np.array_equal(old_correct, new_correct) else None,
+        "test": None if same else MCNEMAR, "p_value": None if same else test["p_value"],
+        "n": test["n"], "note": "unchanged" if same else None,
     }  # fmt: skip
 
 
@@ -109,19 +117,23 @@ def with_verdicts(rows: Sequence[dict], alpha: float = ALPHA) -> list[dict]:
 
 
 def verdict(row: Mapping, p_holm: float | None, alpha: float = ALPHA) -> str:
-    """The row's verdict in the report's words."""
+    """The row's verdict in the report's words (its note, if any, after a semicolon)."""
     if p_holm is None:
         return row["note"] or "not compared"
     unit = "test images" if row["test"] == MCNEMAR else "seeds"
-    borderline = BORDERLINE[0] <= p_holm < BORDERLINE[1]
+    borderline = " (borderline)" if BORDERLINE[0] <= p_holm < BORDERLINE[1] else ""
     if p_holm < alpha:
-        word = "higher" if row["difference"] > 0 else "lower"
-        return f"{word} (borderline)" if borderline else word
-    flag = " (borderline)" if borderline else ""
-    return f"not distinguishable with {row['n']} {unit}{flag}"
+        words = ("higher" if row["difference"] > 0 else "lower") + borderline
+    else:
+        words = f"not distinguishable with {row['n']} {unit}{borderline}"
+    return f"{words}; {row['note']}" if row["note"] else words
 
 
 def _paired_p(diff: np.ndarray) -> float:
+    """Student's t on the per-seed differences (scipy's ``ttest_rel`` on the pairs); with
+    no spread at all, 1 when they are all 0 and 0 otherwise."""
+    if diff.std() == 0:
+        return 1.0 if diff.mean() == 0 else 0.0
     from scipy.stats import ttest_1samp
 
     return float(ttest_1samp(diff, 0.0).pvalue)
