@@ -45,7 +45,7 @@ def seed_change(old: Mapping[int, float | None], new: Mapping[int, float | None]
         "test": None, "p_value": None, "n": None, "note": None,
     }  # fmt: skip
     shared = set(old) & set(new)
-    if _values(old.values()).tolist() == [] or _values(new.values()).tolist() == []:
+    if row["old"]["n"] == 0 or row["new"]["n"] == 0:
         return row | {"note": "no finite value on one side"}
     if set(old) == set(new):
         pairs = [(old[s], new[s]) for s in sorted(shared)]
@@ -63,13 +63,9 @@ def seed_change(old: Mapping[int, float | None], new: Mapping[int, float | None]
             return row | {"note": f"single seed ({len(diff)} paired)"}
         if np.all(diff == 0) and not lost:
             return row | {"difference_low": 0.0, "difference_high": 0.0, "note": "unchanged"}
-        half = (
-            t_quantile(0.5 + CONFIDENCE / 2, len(diff) - 1)
-            * diff.std(ddof=1)
-            / math.sqrt(len(diff))
-        )
+        interval = seed_interval(diff)  # the t-interval of the per-seed differences
         return row | {
-            "difference_low": float(diff.mean() - half), "difference_high": float(diff.mean() + half),
+            "difference_low": interval["low"], "difference_high": interval["high"],
             "test": PAIRED, "p_value": _paired_p(diff),
         }  # fmt: skip
     if shared:
