@@ -14,14 +14,17 @@ printed with its ratio against the plain reference (a contiguous NCHW model, eag
 - ``contiguous``: the reference, what the course's notebook runs;
 - ``channels_last``: what the pipeline runs today (model and input channels-last);
 - ``compiled``: channels-last and ``torch.compile`` of the model (``--compile``; the
-  compilation is timed separately, as a stage would pay it once per learning rate).
+  compilation is timed separately, as a stage would pay it once per learning rate);
+- ``bfloat16``: channels-last under ``torch.autocast("cpu", dtype=torch.bfloat16)``
+  (``--bf16``), what ``deepfake.cpu_autocast`` turns on; it pays only on CPUs with
+  bfloat16 matrix units (AMX), where ``auto`` turns it on.
 
 The CPU's kernel level is printed (``torch.backends.cpu.get_cpu_capability()``). On an
 AVX-512 machine, ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` runs the kernels
 an AVX2-only machine gets.
 
     python benchmarks/bench_cnn_cpu.py [--case scratch finetune] [--rounds 3] [--steps 3]
-                                       [--compile] [--threads N]
+                                       [--compile] [--bf16] [--threads N]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlpcnn.faces.backbones import random_architecture, resolve_backbone
+from mlpcnn.faces.baselines import cpu_has_bf16_matrix_units
 
 TRAIN_BATCH, EVAL_BATCH, SIZE = 32, 64, 224
 
@@ -49,6 +53,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per round")
     parser.add_argument("--compile", action="store_true", help="add the compiled variant")
+    parser.add_argument("--bf16", action="store_true", help="add the bfloat16 autocast variant")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()
     if args.threads:
@@ -57,6 +62,8 @@ def main() -> None:
           f"{torch.get_num_threads()}, torch {torch.__version__}, ONEDNN_MAX_CPU_ISA="
           f"{os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}")  # fmt: skip
     variants = ["contiguous", "channels_last"] + (["compiled"] if args.compile else [])
+    variants += ["bfloat16"] if args.bf16 else []
+    print(f"bfloat16 matrix units (AMX): {cpu_has_bf16_matrix_units()}")
     for case in args.case:
         bench_case(case, variants, args.rounds, args.steps)
 
@@ -88,8 +95,8 @@ def bench_case(case: str, variants: list[str], rounds: int, steps: int) -> None:
             model = torch.compile(model)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
         start = time.perf_counter()
-        step(model, optimizer, layout(train_x, variant), train_y)  # warm-up (and compile)
-        evaluate(model, layout(eval_x, variant))
+        step(model, optimizer, layout(train_x, variant), train_y, variant == "bfloat16")  # warm-up
+        evaluate(model, layout(eval_x, variant), variant == "bfloat16")
         compile_seconds[variant] = time.perf_counter() - start
         models[variant] = (model, optimizer)
     train = {v: [] for v in variants}
@@ -100,10 +107,10 @@ def bench_case(case: str, variants: list[str], rounds: int, steps: int) -> None:
             x, e = layout(train_x, variant), layout(eval_x, variant)
             start = time.perf_counter()
             for _ in range(steps):
-                step(model, optimizer, x, train_y)
+                step(model, optimizer, x, train_y, variant == "bfloat16")
             train[variant].append(steps * TRAIN_BATCH / (time.perf_counter() - start))
             start = time.perf_counter()
-            evaluate(model, e)
+            evaluate(model, e, variant == "bfloat16")
             infer[variant].append(EVAL_BATCH / (time.perf_counter() - start))
     print(f"\n{case}: images/s, median of {rounds} interleaved rounds ({steps} training "
           f"steps of {TRAIN_BATCH}, one evaluation batch of {EVAL_BATCH})")  # fmt: skip
@@ -120,18 +127,26 @@ def layout(x: torch.Tensor, variant: str) -> torch.Tensor:
     return x if variant == "contiguous" else x.contiguous(memory_format=torch.channels_last)
 
 
-def step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor):
+def step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    bf16: bool = False,
+):
     model.train()
-    loss = F.binary_cross_entropy_with_logits(model(x).flatten(), y)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = F.binary_cross_entropy_with_logits(model(x).flatten(), y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, x: torch.Tensor) -> None:
+def evaluate(model: nn.Module, x: torch.Tensor, bf16: bool = False) -> None:
     model.eval()
-    model(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        model(x)
 
 
 if __name__ == "__main__":

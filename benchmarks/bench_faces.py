@@ -63,7 +63,7 @@ def finetune(per_class: int, rounds: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        build_standin(root, {"train": per_class, "val": 1, "test": 1}, size=128, seed=0)
+        build_standin(root, {"train": per_class, "val": 1, "test": 1}, size=256, seed=0)
         n = 2 * per_class
         course = datasets.ImageFolder(root / "train", transform=backbone.transform)
         arrays = decode_split(list_images(root), "train", root, backbone.preprocess)
@@ -107,7 +107,7 @@ def finetune(per_class: int, rounds: int) -> None:
 def decode(per_class: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        build_standin(root, {"train": per_class, "val": 1, "test": 1}, size=128, seed=0)
+        build_standin(root, {"train": per_class, "val": 1, "test": 1}, size=256, seed=0)
         n = 2 * per_class
 
         course = datasets.ImageFolder(

@@ -8,13 +8,17 @@ random weights), linear_probe (frozen pretrained backbone, linear head), sklearn
 Extras: finetune_long (several epochs, cosine schedule, flips and crops),
 scratch_backbone (the pretrained backbone's architecture from random weights) and
 handmade (a logistic regression on a high-pass residual energy feature). Each run's
-test accuracy carries a 95% Wilson interval and its ROC AUC. Torch strategies run on
-``device`` (CUDA when available).
+test accuracy carries a 95% Wilson interval and its ROC AUC. The sweep runs with the
+first of ``deepfake.seeds``; the rate chosen on validation is trained again with the
+others (the baseline's figure is the mean over seeds). Torch strategies run on
+``device`` (CUDA when available), in bfloat16 autocast as ``deepfake.cpu_autocast`` says
+on the CPU.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from stage_faces import read_backbone_record, require_face_arrays, run_faces
 from stage_shared import (
     PLOTS,
@@ -28,11 +32,20 @@ from stage_shared import (
 
 from mlpcnn.common.io import write_csv
 from mlpcnn.common.params import check_distinct, check_keys
-from mlpcnn.faces.analysis import batch_loss_table, lr_of, probs_table, score_runs
+from mlpcnn.faces.analysis import (
+    batch_loss_table,
+    distinct,
+    lr_of,
+    probs_table,
+    score_runs,
+    seed_summary,
+)
+from mlpcnn.faces.baselines import resolve_precision
 from mlpcnn.faces.strategies import (
     KEYS,
     PRETRAINED,
     STRATEGIES,
+    TORCH,
     TRAIN_KEYS,
     Settings,
     input_of,
@@ -41,26 +54,28 @@ from mlpcnn.faces.strategies import (
 )
 
 KEY = "deepfake"
+ON_DEVICE = (*TORCH, "sklearn_logreg")  # torch on `device`; the others: CPU, float32
+CPU = torch.device("cpu")
 
 
 def main() -> None:
-    item = foreach_item(KEY, "strategies", (*TRAIN_KEYS, "max_iter"), ("seed",))
+    item = foreach_item(
+        KEY, "strategies", (*TRAIN_KEYS, "max_iter", "seeds"), ("seeds", "cpu_autocast")
+    )
     strategy, key, params = item.name, item.key, item.params
     if strategy not in STRATEGIES:
         raise ParamError(f"params.yaml: {key}: unknown strategy (known: {', '.join(STRATEGIES)})")
-    if item.own and not KEYS[strategy]:
-        raise ParamError(
-            f"params.yaml: {key}.{next(iter(item.own))}: {strategy} takes no params; remove it"
-        )
     with naming(""):
         check_keys(item.own, KEYS[strategy], key)
     device = device_from(params)
+    with naming(KEY):
+        precision = resolve_precision(params["cpu_autocast"], device)
     backbone = read_backbone_record()
     settings = Settings(
-        seed=params["seed"], lrs=params.get("lrs") or [None], epochs=params["epochs"],
+        seeds=params["seeds"], lrs=params.get("lrs") or [None], epochs=params["epochs"],
         batch_size=params["batch_size"], schedule=params.get("schedule", "constant"),
         augment=params.get("augment", False), max_iter=params.get("max_iter", 100),
-        backbone=backbone["backbone"], device=device,
+        backbone=backbone["backbone"], device=device, precision=precision,
     )  # fmt: skip
     with naming(key):
         settings.check()
@@ -70,31 +85,34 @@ def main() -> None:
         kind, files = str(arrays["kind"]), arrays["test_files"]
         labels = {s: arrays[f"{s}_labels"] for s in ("train", "val", "test")}
         images = {s: arrays[f"{s}_{input_of(strategy)}"] for s in labels}
-    runs, notes = run_strategy(strategy, images, labels, settings)
+    done = run_strategy(strategy, images, labels, settings)
+    runs = done.runs()
 
     out = PLOTS / KEY / strategy
     write_csv(out / "test_probs.csv", probs_table(files, labels["test"], runs))
-    write_csv(out / "batch_loss.csv", batch_loss_table(runs))
-    scored, best = score_runs(strategy, runs, labels["test"])
+    write_csv(out / "batch_loss.csv", batch_loss_table(done.sweep))
+    scored = score_runs(strategy, runs, labels["test"])
+    names = done.seed_names()
+    fits = distinct({k: runs[n].test_probs for k, n in names.items()})
+    seeds = seed_summary({k: scored[n] for k, n in names.items()}, fits)
     uses_backbone = strategy in PRETRAINED or strategy == "scratch_backbone"
     write_results(
         f"{KEY}/{strategy}",
-        {"best_test_acc": runs[best].test_acc},
+        {"test_acc_mean": seeds["test_acc"]["mean"]},
         {
-            "strategy": strategy,
-            "dataset": kind,
+            "strategy": strategy, "dataset": kind,
             "backbone": backbone if uses_backbone else None,
-            "runs": scored,
-            "best_run_by_val_acc": best,
-            "best_lr_by_val_acc": lr_of(best),
-            "best_val_acc": runs[best].val_acc,
-            "best_test_acc": runs[best].test_acc,
+            "runs": {n: scored[n] for n in done.sweep}, "best_run_by_val_acc": done.chosen,
+            "best_lr_by_val_acc": lr_of(done.chosen),
+            "best_val_acc": runs[done.chosen].val_acc, "best_test_acc": runs[done.chosen].test_acc,
+            "chosen_over_seeds": seeds, "diagnosis": done.diagnosis,
             "training": training(strategy, settings),
-            "notes": notes,
-            **environment(device),
+            "precision": precision if strategy in ON_DEVICE else "float32",
+            "notes": done.notes, **environment(device if strategy in ON_DEVICE else CPU),
         },
-        {name: r.seconds for name, r in runs.items()},
-    )
+        done.seconds(),
+        (settings.seeds, {"test_acc_mean": [s["test_acc"] for s in seeds["per_seed"]]}),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,32 +1,41 @@
 """Stage error_analysis (7.6): the baselines' runs read as the handout asks.
 
-Q1: per baseline its two best runs and its worst by test accuracy, with the learning
-rates and validation accuracies, and the baselines ranked by their best run (tied where
-the 95% Wilson intervals overlap). Q2: the best and the worst baseline, each at its
-learning rate chosen on validation accuracy, and up to five test images the best gets
-right and the worst wrong (the worst's most confident mistakes, both classes in turn).
-The extras (several epochs, the backbone from scratch, the hand-made detector) are
-reported beside the course's baselines, never ranked with them.
+Q1: per baseline its two best runs and its worst by test accuracy (the learning-rate
+sweep, first seed), constant runs flagged. The ranking of the baselines uses only their
+validation-chosen rates, by the mean test accuracy over seeds; every pair is compared on
+the same test images by McNemar's exact test (the seeds' majority votes, and each seed),
+Holm-corrected over the pairs. Q2: the best and the worst baseline (first seed, chosen
+rate) and up to five test images the best gets right and the worst wrong; when the worst
+is constant, also against the worst baseline that is not. The extras (several epochs, the
+backbone from scratch, the hand-made detector) are compared with what they change, in a
+family of their own, never ranked with the course's baselines.
 """
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 import pandas as pd
 from stage_faces import require_face_arrays, run_faces
-from stage_shared import PLOTS, read_params, read_summary
+from stage_shared import PLOTS, InputError, read_params, read_summary
 
 from mlpcnn.common.io import write_csv, write_json
 from mlpcnn.faces.analysis import (
+    CONSTANT_RULE,
     best_two_and_worst,
-    overlap,
+    chosen_probs,
+    extra_pairs,
+    mismatched_test_images,
+    paired_comparisons,
     q2_examples,
+    q2_pairs,
     rank_baselines,
     records,
     row,
     runs_table,
 )
-from mlpcnn.faces.figures import plot_image_grid, plot_lr_sweeps
+from mlpcnn.faces.figures import plot_lr_sweeps, plot_q2_examples
 from mlpcnn.faces.strategies import COURSE
 
 KEY = "error_analysis"
@@ -46,48 +55,51 @@ def main() -> None:
     write_csv(OUT / "runs.csv", runs)
     swept = runs.dropna(subset=["lr"]).rename(columns={"baseline": "series"})
     write_csv(OUT / "test_acc_vs_lr.csv", swept[["series", "lr", "test_acc", "val_acc"]])
+    net = backbone["backbone"] if backbone else "none"
     plot_lr_sweeps(runs, OUT / "test_acc_vs_lr.png",
-                   title=f"7.4: test accuracy against learning rate, 95% Wilson intervals ({kind} "
-                   f"data, backbone {backbone['backbone'] if backbone else 'none'})")  # fmt: skip
+                   title=f"7.4: test accuracy against learning rate, first seed, 95% Wilson "
+                   f"intervals ({kind} data, backbone {net})")  # fmt: skip
 
-    course = runs[runs["course"]]
-    q1, ranking = best_two_and_worst(course), rank_baselines(course)
+    course = [s for s in strategies if s in COURSE]
     chosen = {s: summaries[s]["best_run_by_val_acc"] for s in strategies}
-    best, worst = ranking["baseline"].iloc[0], ranking["baseline"].iloc[-1]
-    probs = pd.DataFrame({"file": read["test_probs"][best]["file"],
-                          "label": read["test_probs"][best]["label"]}
-                         | {f"{s}/{chosen[s]}": read["test_probs"][s][chosen[s]]
-                            for s in (best, worst)})  # fmt: skip
-    q2 = q2_examples(probs, (best, chosen[best]), (worst, chosen[worst]), SHOWN)
-    shown = q2["shown_test_indices"]
+    odd = mismatched_test_images({s: read["test_probs"][s]["file"] for s in strategies})
+    if odd:
+        raise InputError(f"{PLOTS}/deepfake/{odd}/test_probs.csv: other test images than "
+                         f"{strategies[0]}'s (or another order); rerun deepfake@{odd}")  # fmt: skip
+    labels = read["test_probs"][strategies[0]]["label"].to_numpy()
+    probs = {s: chosen_probs(summaries[s], read["test_probs"][s]) for s in strategies}
+    ranking = rank_baselines({s: summaries[s]["chosen_over_seeds"] for s in course})
+    constant = {s: summaries[s]["runs"][chosen[s]]["constant"] for s in strategies}
+    q2 = []
+    for best, worst in q2_pairs(ranking, constant):
+        frame = pd.DataFrame({"file": read["test_probs"][best]["file"], "label": labels}
+                             | {f"{s}/{chosen[s]}": probs[s][next(iter(probs[s]))]
+                                for s in (best, worst)})  # fmt: skip
+        pair = {"best": row(runs, best, chosen[best]), "worst": row(runs, worst, chosen[worst])}
+        q2.append(pair | q2_examples(frame, (best, chosen[best]), (worst, chosen[worst]), SHOWN))
     with np.load(require_face_arrays()) as arrays:
         test_images = arrays["test_scratch"]  # one read of the member, not one per image
-    note = "" if len(shown) == SHOWN else f" (only {len(shown)} such images)"
-    plot_image_grid(
-        [test_images[i] for i in shown] or [np.full((3, 8, 8), 255, np.uint8)],
-        OUT / "best_right_worst_wrong.png",
-        columns=SHOWN,
-        titles=[f"true: {label}\n{best} p(fake) {b:.2f}\n{worst} p(fake) {w:.2f}"
-                for label, b, w in zip(q2["shown_labels"], q2["best_p_fake"],
-                                       q2["worst_p_fake"], strict=True)]
-        or ["no test image is right for the best baseline and wrong for the worst"],
-        title=f"7.6 Q2 ({kind}): best baseline {best} ({chosen[best]}) right, "
-        f"worst {worst} ({chosen[worst]}) wrong{note}",
-    )  # fmt: skip
+    plot_q2_examples(test_images, q2, OUT / "best_right_worst_wrong.png", SHOWN, kind)
 
+    q1 = best_two_and_worst(runs[runs["course"]])
     write_csv(OUT / "q1_runs.csv", q1)
     write_json(OUT / "summary.json", {
         "dataset": kind,
         "backbone": backbone,
-        "q1": {"rule": "per baseline, runs ordered by test accuracy, then validation "
-               "accuracy, then name; the first two and the last", "rows": records(q1)},
-        "ranking": records(ranking),
-        "tied_with_best": [r["baseline"] for _, r in ranking.iterrows() if r["tied_with_best"]],
-        "tied_with_worst": [r["baseline"] for _, r in ranking.iterrows()
-                            if overlap(r, ranking.iloc[-1])],
-        "q2": {"best": row(runs, best, chosen[best]), "worst": row(runs, worst, chosen[worst]),
-               **q2},
-        "extras": {s: row(runs, s, chosen[s]) for s in strategies if s not in COURSE},
+        "constant_rule": CONSTANT_RULE,
+        "q1": {"rule": "per baseline, the learning-rate sweep's runs (first seed) ordered by "
+               "test accuracy, then validation accuracy, then name; the first two and the last",
+               "rows": records(q1)},
+        "ranking": ranking,
+        "baselines": {s: {"run": chosen[s], "lr": m["best_lr_by_val_acc"], "rates": len(m["runs"]),
+                          "constant": constant[s], "precision": m["precision"],
+                          "training": m["training"], **m["chosen_over_seeds"]}
+                      for s, m in summaries.items()},
+        "comparisons": paired_comparisons(labels, {s: probs[s] for s in course},
+                                          list(combinations(ranking, 2))),
+        "extra_comparisons": paired_comparisons(labels, probs, extra_pairs(strategies, ranking[0])),
+        "diagnosis": {s: m["diagnosis"] for s, m in summaries.items() if m["diagnosis"]},
+        "q2": q2,
         "chosen_by_val": {s: row(runs, s, chosen[s]) for s in strategies},
     })  # fmt: skip
 

@@ -49,7 +49,8 @@ def main() -> None:
             [decoded["train"].scratch[i] for i in _first_of_each_class(decoded["train"].labels, 6)],
             PLOTS / KEY / "samples.png",
             columns=6,
-            title=f"faces ({kind}): first 6 real (top) and fake (bottom) training images",
+            title=f"faces ({kind}): the first 6 real (top) and fake (bottom) training images, "
+            "resized to 224 px as the networks see them",
         )
 
     write_arrays(FACE_ARRAYS, kind=np.array(kind), backbone=np.array(backbone.name),

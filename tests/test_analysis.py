@@ -7,20 +7,33 @@ import pandas as pd
 import pytest
 
 from mlpcnn.faces.analysis import (
+    auc_interval,
+    auc_p_value,
     batch_loss_table,
     best_two_and_worst,
+    choose_run,
+    chosen_probs,
+    distinct,
+    explain_constant,
+    extra_pairs,
     final_loss,
+    is_constant,
     lr_of,
-    overlap,
+    majority,
+    mismatched_test_images,
+    paired_comparisons,
     pick_examples,
     probs_table,
     q2_examples,
+    q2_pairs,
     rank_baselines,
     roc_auc,
     row,
     runs_table,
     score_run,
     score_runs,
+    seed_summary,
+    verdict,
     wilson,
 )
 
@@ -79,14 +92,143 @@ def test_two_best_and_worst_per_baseline_with_ties_and_short_sweeps() -> None:
     assert two["role"].tolist() == ["best", "second best, worst"]
 
 
-def test_ranking_by_best_run_with_ties_by_interval_overlap() -> None:
-    runs = hand_made_runs([("a", "x", 0.8, 0.80), ("b", "x", 0.8, 0.72), ("c", "x", 0.5, 0.55),
-                       ("a", "y", 0.5, 0.50)])  # fmt: skip
-    ranking = rank_baselines(runs)
-    assert ranking["baseline"].tolist() == ["a", "b", "c"]
-    assert ranking["run"].tolist() == ["x", "x", "x"]
-    assert ranking["tied_with_best"].tolist() == [True, True, False]  # 0.75-0.85 vs 0.67-0.77
-    assert overlap(ranking.iloc[1], ranking.iloc[2]) is False
+def test_ranking_uses_the_mean_over_seeds_of_the_chosen_rate() -> None:
+    def chosen(test: list[float], val: float) -> dict:
+        return seed_summary({k: {"test_acc": t, "val_acc": val, "constant": False}
+                             for k, t in enumerate(test)})  # fmt: skip
+
+    ranking = rank_baselines({"a": chosen([0.7, 0.9, 0.8], 0.8), "b": chosen([0.82, 0.82], 0.7),
+                              "c": chosen([0.8, 0.8, 0.8], 0.9)})  # fmt: skip
+    assert ranking == ["b", "c", "a"]  # 0.82 > 0.80 = 0.80, the tie to validation (0.9 > 0.8)
+    diverged = {"test_acc": {"mean": None}, "val_acc": {"mean": None}}
+    assert rank_baselines({"d": diverged, "a": chosen([0.7], 0.8)}) == ["a", "d"]
+    summary = chosen([0.7, 0.9, 0.8], 0.8)
+    assert summary["test_acc"]["mean"] == pytest.approx(0.8) and summary["test_acc"]["n"] == 3
+    # t(0.975, 2) = 4.3027 times sd 0.1 / sqrt(3)
+    assert summary["test_acc"]["high"] - 0.8 == pytest.approx(4.3027 * 0.1 / 3**0.5, abs=1e-4)
+
+
+def test_constant_flag_on_a_constant_and_on_a_working_classifier() -> None:
+    labels = np.array([0] * 200 + [1] * 200)
+    rng = np.random.default_rng(0)
+    constant = 0.30 + 0.02 * (np.arange(400) % 7) / 7  # every image real, the same in both classes
+    assert is_constant(labels, constant) and score_run(labels, constant)["constant"]
+    assert is_constant(labels, np.ones(400))  # p(fake) = 1.0 everywhere (lr 0.1)
+    working = np.where(labels == 1, 0.7, 0.3) + 0.25 * rng.standard_normal(400)
+    assert not is_constant(labels, working)
+    # one class throughout, but ranking well: informative, not constant
+    assert not is_constant(labels, np.where(labels == 1, 0.45, 0.2))
+    assert not is_constant(labels, np.full(400, np.nan))  # diverged, not constant
+    low, high = auc_interval(labels, constant)
+    assert low < 0.5 < high and auc_p_value(labels, constant) > 0.5
+    assert (
+        auc_p_value(labels, np.ones(400)) == 1.0
+        and auc_p_value(labels[:200], constant[:200]) is None
+    )
+    from scipy.stats import mannwhitneyu
+
+    p = auc_p_value(labels, working)
+    assert p == mannwhitneyu(working[200:], working[:200]).pvalue and p < 1e-6
+    # Hanley-McNeil at AUC 0.75 with 200 + 200: SE from their formula, by hand = 0.02410
+    p = np.where(labels == 1, 1.0, 0.0)
+    p[:100], p[200:250] = 1.0, 0.0  # TPR 0.75, FPR 0.5: AUC = 0.625 by the trapezoid
+    got = auc_interval(labels, p)
+    a = 0.625
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = np.sqrt((a * (1 - a) + 199 * (q1 - a * a) + 199 * (q2 - a * a)) / (200 * 200))
+    assert got == pytest.approx((a - 1.959964 * se, a + 1.959964 * se), abs=1e-5)
+
+
+def test_a_ranking_of_rounding_noise_is_constant_and_one_class_is_flagged() -> None:
+    labels = np.array([0] * 200 + [1] * 200)
+    tiny = np.where(labels == 1, 2e-29, 1e-29)  # "ranks" perfectly, in the 29th decimal
+    assert is_constant(labels, tiny) and score_run(labels, tiny)["one_class"]
+    ranking = np.where(labels == 1, 0.45, 0.2)  # one class, but a real ranking
+    scored = score_run(labels, ranking)
+    assert scored["one_class"] and not scored["constant"]
+    assert not score_run(labels, np.where(labels == 1, 0.9, 0.1))["one_class"]
+
+
+def test_deterministic_seeds_count_once_and_extras_meet_the_seed_they_share() -> None:
+    labels = np.array([0] * 50 + [1] * 50)
+    good = np.where(labels == 1, 0.9, 0.1)
+    worse = good.copy()
+    worse[:10] = 0.9
+    other = good.copy()
+    other[60:90] = 0.1  # 30 fakes missed
+    probs = {"fixed": {0: worse, 1: worse, 2: worse}, "varied": {0: good, 1: other, 2: good},
+             "extra": {0: other}}  # fmt: skip
+    assert distinct(probs["fixed"]) == 1 and distinct(probs["varied"]) == 2
+    fixed, extra = paired_comparisons(labels, probs, [("varied", "fixed"), ("extra", "varied")])
+    assert fixed["seeds"] == 1 and fixed["verdict"].startswith(("higher", "not distinguishable"))
+    # the extra's one run meets the partner's seed-0 run (good), not its 3-seed vote
+    assert (extra["a_only"], extra["b_only"]) == (0, 30) and extra["seeds"] == 1
+    assert extra["verdict"] == "lower" and list(extra["p_holm_per_seed"]) == [0]
+
+
+def test_pairing_needs_the_same_test_images_in_the_same_order() -> None:
+    same = pd.Series(["a.jpg", "b.jpg"])
+    assert mismatched_test_images({"x": same, "y": same.copy()}) is None
+    assert mismatched_test_images({"x": same, "y": same[::-1].reset_index(drop=True)}) == "y"
+
+
+def test_mcnemar_pairs_on_hand_made_predictions() -> None:
+    labels = np.array([0] * 50 + [1] * 50)
+    good = np.where(labels == 1, 0.9, 0.1)  # right on all 100
+    worse = good.copy()
+    worse[:20] = 0.9  # wrong on 20 real images
+    also = good.copy()
+    also[50:51] = 0.1  # wrong on one fake
+    probs = {"good": {0: good, 1: good, 2: good}, "worse": {0: worse, 1: worse, 2: good},
+             "also": {0: also, 1: also, 2: also}}  # fmt: skip
+    rows = paired_comparisons(labels, probs, [("good", "worse"), ("good", "also")])
+    differ, same = rows
+    # majority of worse: seeds 0 and 1 wrong on the 20 images -> the vote is wrong there
+    assert (differ["a_only"], differ["b_only"]) == (20, 0)
+    assert differ["p_value"] == pytest.approx(2 * 0.5**20)  # exact binomial, two-sided
+    assert differ["p_holm"] == pytest.approx(2 * differ["p_value"])  # family of 2
+    assert differ["verdict"] == "higher" and differ["seeds"] == 1  # good: one fit, 3 seeds
+    assert differ["distinguishable_seeds"] == 2  # seed 2's worse run is the good one
+    assert (same["a_only"], same["b_only"]) == (1, 0) and same["p_value"] == 1.0
+    assert same["verdict"] == "not distinguishable with 1 seed"
+    from scipy.stats import binomtest
+
+    assert differ["p_value"] == pytest.approx(binomtest(20, 20, 0.5).pvalue)
+
+
+def test_verdict_words_and_majority_vote() -> None:
+    assert verdict(0.1, 0.001, 3) == "higher" and verdict(-0.1, 0.04, 3) == "lower (borderline)"
+    assert verdict(0.1, 0.06, 3) == "not distinguishable with 3 seeds (borderline)"
+    assert verdict(0.1, 0.5, 1) == "not distinguishable with 1 seed"
+    votes = majority(np.array([[0.9, 0.2, 0.6], [0.8, 0.7, 0.1], [0.1, 0.6, 0.4]]))
+    assert votes.tolist() == [1, 1, 0]
+    assert majority(np.array([[0.9, 0.4], [0.2, 0.45]])).tolist() == [1, 0]  # split: the mean
+
+
+def test_explaining_a_constant_model() -> None:
+    def v(constant: bool, auc: float, p: float) -> dict:
+        return {"constant": constant, "test_auc": auc, "test_auc_p": p}
+
+    names = ("as", ["train", "recomputed"], "longer")
+    stats = {"as": v(True, 0.5, 1.0), "train": v(False, 0.6, 0.03), "recomputed": v(True, 0.55, 0.2),
+             "longer": v(False, 0.7, 0.001)}  # fmt: skip
+    assert explain_constant(stats, *names) == ("running statistics", 0.03)
+    stats["train"] = v(False, 0.55, 0.08)  # varies, but not distinguishably from chance
+    assert explain_constant(stats, *names) == ("too few steps", 0.001)
+    stats["longer"] = v(True, 0.3, 0.001)  # ranks the wrong way round: no separation either
+    assert explain_constant(stats, *names) == ("neither", 0.08)
+    stats["as"] = v(False, 0.8, 0.0)
+    assert explain_constant(stats, *names) == ("not constant", None)
+
+
+def test_q2_pairs_add_the_worst_working_baseline_when_the_worst_is_constant() -> None:
+    ranking = ["a", "b", "c", "d"]
+    assert q2_pairs(ranking, dict.fromkeys(ranking, False)) == [("a", "d")]
+    assert q2_pairs(ranking, {"a": False, "b": False, "c": True, "d": True}) == [
+        ("a", "d"), ("a", "b")]  # fmt: skip
+    assert q2_pairs(["a", "d"], {"a": False, "d": True}) == [("a", "d")]  # no other left
+    assert extra_pairs(["finetune", "finetune_long", "handmade", "scratch"], "finetune") == [
+        ("finetune_long", "finetune"), ("handmade", "finetune")]  # fmt: skip
 
 
 LABELS = np.array([0, 0, 0, 1, 1, 1, 1, 0])
@@ -115,6 +257,18 @@ def test_q2_pick_rule(best, worst, expected) -> None:
     assert pick_examples(LABELS, np.array(best), np.array(worst)) == expected
 
 
+def test_q2_against_a_constant_worst_is_ordered_by_the_best_never_by_file() -> None:
+    labels = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    worst = np.full(8, 0.9)  # constant: calls everything fake, wrong on every real image
+    best = np.array([0.45, 0.3, 0.05, 0.2, 0.01, 0.1, 0.9, 0.9])
+    assert pick_examples(labels, best, worst, 5, by="best") == [4, 2, 5, 3, 1]
+    probs = pd.DataFrame({"file": [f"{i:04d}.jpg" for i in range(8)], "label": labels,
+                          "best/x": best, "worst/y": worst})  # fmt: skip
+    q2 = q2_examples(probs, ("best", "x"), ("worst", "y"), 5)
+    assert q2["worst_constant"] and q2["ordered_by"] == "best baseline's confidence"
+    assert q2["shown_test_indices"] == [4, 2, 5, 3, 1]  # not 0, 1, 2, 3, 4
+
+
 def test_q2_with_one_class_only() -> None:
     labels = np.ones(6, dtype=np.int64)
     worst = np.array([0.3, 0.2, 0.1, 0.4, 0.45, 0.9])
@@ -129,18 +283,24 @@ def test_runs_are_scored_and_the_chosen_one_is_read_on_validation() -> None:
         "lr 0.1": RunResult(val_acc=0.6, test_acc=1.0, test_probs=np.array([0.1, 0.2, 0.9, 0.8])),
         "lr 0.01": RunResult(val_acc=0.7, test_acc=0.5, test_probs=np.array([0.9, 0.2, 0.9, 0.4]),
                              batch_loss=np.array([0.7, 0.5, 0.3])),
+        "lr 0.001": RunResult(val_acc=0.7, test_acc=1.0, test_probs=np.array([0.1, 0.2, 0.9, 0.8])),
     }  # fmt: skip
-    scored, best = score_runs("scratch", runs, labels)
-    assert best == "lr 0.01"  # higher validation accuracy, whatever the test says
+    # higher validation accuracy, whatever the test says; a tie goes to the params' order
+    assert choose_run("scratch", runs) == "lr 0.01"
+    scored = score_runs("scratch", runs, labels)
     assert scored["lr 0.1"]["test_acc"] == 1.0 and scored["lr 0.01"]["test_correct"] == 2
     assert scored["lr 0.01"]["lr"] == 0.01 and not scored["lr 0.01"]["extra"]
-    xgb, best = score_runs(
-        "xgboost", {"default": runs["lr 0.01"], "lr 0.1": runs["lr 0.1"]}, labels
-    )
-    assert best == "default" and xgb["lr 0.1"]["extra"]  # the sweep beside the defaults
+    both = {"default": runs["lr 0.01"], "lr 0.1": runs["lr 0.1"]}
+    assert choose_run("xgboost", both) == "default"  # the sweep beside the defaults
+    assert score_runs("xgboost", both, labels)["lr 0.1"]["extra"]
     assert lr_of("default") is None and lr_of("lr 1e-05") == 1e-05
+    assert lr_of("lr 0.001 seed 2") == 0.001 and lr_of("default seed 1") is None
     probs = probs_table(np.array(["a", "b", "c", "d"]), labels, runs)
-    assert probs.columns.tolist() == ["file", "label", "lr 0.1", "lr 0.01"]
+    assert probs.columns.tolist() == ["file", "label", "lr 0.1", "lr 0.01", "lr 0.001"]
+    seeds = chosen_probs({"best_run_by_val_acc": "lr 0.1", "chosen_over_seeds": {"seeds": [3, 5]}},
+                         probs.assign(**{"lr 0.1 seed 5": [0.5] * 4}))  # fmt: skip
+    assert list(seeds) == [3, 5] and seeds[5].tolist() == [0.5] * 4
+    assert seeds[3].tolist() == [0.1, 0.2, 0.9, 0.8]
     losses = batch_loss_table(runs)
     assert losses.columns.tolist() == ["batch", "lr 0.01"] and len(losses) == 3
     assert final_loss(losses, "lr 0.01") == pytest.approx(0.3) and final_loss(losses, "x") is None

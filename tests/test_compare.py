@@ -162,3 +162,28 @@ def test_an_experiment_is_found_by_its_name(history: Path, capsys) -> None:
     git(history, "update-ref", "refs/exps/ab/cdef/baseline/lucky-cell", head)
     assert main(["diff", "HEAD~1", "lucky-cell", "--stage", "mlp_grid@d1_w16"]) == 0
     assert "higher" in capsys.readouterr().out
+
+
+def test_seeds_that_change_nothing_are_compared_image_by_image(tmp_path: Path) -> None:
+    """XGBoost's defaults give every seed the same fit: a paired t over such seeds would
+    call a one-image change certain (no spread); McNemar on the test images decides."""
+    from mlpcnn.compare.cli import compare_revisions
+    from mlpcnn.compare.revisions import Revision
+
+    labels = [0, 0, 1, 1] * 5
+    for side, wrong in (("old", 0), ("new", 1)):
+        root = tmp_path / side
+        correct = 1 - wrong / len(labels)
+        write_stage(root, "deepfake/xgboost", {"test_acc_mean": correct}, [0, 1, 2],
+                    {"test_acc_mean": [correct] * 3})  # fmt: skip
+        summary = json.loads((root / "plots/deepfake/xgboost/summary.json").read_text())
+        summary["best_run_by_val_acc"] = "default"
+        (root / "plots/deepfake/xgboost/summary.json").write_text(json.dumps(summary))
+        probs = [0.9 if y else 0.1 for y in labels]
+        probs[0] = 0.9 if wrong else 0.1
+        lines = ["file,label,default"] + [f"{i}.jpg,{y},{p}" for i, (y, p) in
+                                          enumerate(zip(labels, probs, strict=True))]  # fmt: skip
+        (root / "plots/deepfake/xgboost/test_probs.csv").write_text("\n".join(lines) + "\n")
+    (row,) = compare_revisions(Revision(tmp_path / "old", "old", None),
+                               Revision(tmp_path / "new", "new", None))  # fmt: skip
+    assert row["test"] == "McNemar's exact test" and row["p_value"] == 1.0  # 1 image of 20

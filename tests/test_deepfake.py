@@ -14,12 +14,14 @@ from mlpcnn.faces.baselines import (
     logistic_regression,
     predict_probs,
     residual_energy,
+    resolve_precision,
     run_torch,
     to_device,
     to_unit,
     xgboost_run,
 )
-from mlpcnn.faces.strategies import STRATEGIES, Settings, input_of, run_strategy, training
+from mlpcnn.faces.diagnosis import AS_TRAINED, LONGER, RECOMPUTED, TRAIN_MODE, recompute_batch_norm
+from mlpcnn.faces.strategies import STRATEGIES, TORCH, Settings, input_of, run_strategy, training
 
 
 @pytest.fixture
@@ -151,37 +153,133 @@ def test_every_strategy_runs_on_tiny_arrays(strategy: str) -> None:
     images, labels = arrays(per_class=3)
     if input_of(strategy) == "xgboost":
         images = {s: x[:, :, :8, :8].reshape(len(x), -1) for s, x in images.items()}
-    settings = Settings(seed=0, lrs=[None] if strategy in ("xgboost", "sklearn_logreg", "handmade")
-                        else [0.001], augment=strategy == "finetune_long", max_iter=50)  # fmt: skip
-    runs, notes = run_strategy(strategy, images, labels, settings)
-    assert len(runs) == 1 and "model" in notes
+    # the shared learning rates reach every strategy; those without one ignore them
+    settings = Settings(seeds=(0,), lrs=[None] if strategy == "xgboost" else [0.001],
+                        augment=strategy == "finetune_long", max_iter=50)  # fmt: skip
+    done = run_strategy(strategy, images, labels, settings)
+    runs, notes = done.runs(), done.notes
+    assert list(runs) == (["lr 0.001"] if strategy in TORCH else ["default"]) and "model" in notes
     if strategy == "scratch_backbone":  # the de-confounded arm: the pretrained one's net
         assert "from random initialisation" in notes["model"]
     run = next(iter(runs.values()))
-    assert run.test_probs.shape == (6,) and 0 <= run.test_acc <= 1
+    assert run.test_probs.shape == (6,) and 0 <= run.test_acc <= 1 and run.model is None
     record = training(strategy, settings)
     if strategy in ("xgboost", "sklearn_logreg", "handmade"):
         assert record is None  # no epochs, batches or Adam to report
     else:
-        assert record["optimizer"] == "adam" and record["precision"] == "float32"
+        assert record["optimizer"] == "adam"
 
 
 def test_xgboost_keeps_its_default_run_beside_a_learning_rate_sweep() -> None:
     images, labels = arrays(per_class=3, size=4)
     flat = {s: x.reshape(len(x), -1) for s, x in images.items()}
-    runs, notes = run_strategy("xgboost", flat, labels, Settings(seed=0, lrs=[0.1, 0.3]))
-    assert list(runs) == ["default", "lr 0.1", "lr 0.3"] and "extra sweep" in notes["model"]
+    done = run_strategy("xgboost", flat, labels, Settings(seeds=(0, 4), lrs=[0.1, 0.3]))
+    assert (
+        list(done.sweep) == ["default", "lr 0.1", "lr 0.3"] and "extra sweep" in done.notes["model"]
+    )
+    # the defaults are the chosen run; the other seed retrains them, never the extra rates
+    assert done.chosen == "default" and list(done.seeds) == [0, 4]
+    assert list(done.runs()) == ["default", "lr 0.1", "lr 0.3", "default seed 4"]
+
+
+def test_the_chosen_rate_is_retrained_with_every_seed() -> None:
+    images, labels = arrays(per_class=3)
+    settings = Settings(seeds=(0, 1, 2), lrs=[0.01, 0.001], max_iter=50)
+    done = run_strategy("linear_probe", images, labels, settings)
+    assert list(done.sweep) == ["lr 0.01", "lr 0.001"] and list(done.seeds) == [0, 1, 2]
+    assert done.seeds[0] is done.sweep[done.chosen]  # the sweep's run is the first seed's
+    names = done.seed_names()
+    assert names == {0: done.chosen, 1: f"{done.chosen} seed 1", 2: f"{done.chosen} seed 2"}
+    assert set(done.seconds()) == set(done.runs())
+    again = run_strategy("linear_probe", images, labels, settings)
+    for k in (0, 1, 2):  # same params and seed, same predictions
+        assert np.array_equal(done.seeds[k].test_probs, again.seeds[k].test_probs)
+
+
+def test_a_constant_scratch_network_is_diagnosed() -> None:
+    """Training images of one class only make the run constant (it calls every test image
+    real); the diagnosis then reads the kept weights four ways and says which fits."""
+    images, labels = arrays(per_class=3)
+    labels["train"] = np.zeros_like(labels["train"])
+    settings = Settings(seeds=(0,), lrs=[0.1], batch_size=4)
+    done = run_strategy("scratch", images, labels, settings)
+    assert (done.sweep[done.chosen].test_probs < 0.5).all()
+    dx = done.diagnosis
+    assert dx is not None and dx["longer_steps"] == 44
+    assert set(dx["variants"]) == {AS_TRAINED, TRAIN_MODE, RECOMPUTED, LONGER}
+    assert dx["explanation"] in ("running statistics", "too few steps", "neither")
+    assert "diagnosis: the course's step count" in done.seconds()
+    assert all(r.model is None for r in done.sweep.values())  # weights not kept after
+
+
+def test_recomputed_batch_norm_statistics_and_train_mode_prediction(tiny_faces) -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 1))  # fmt: skip
+    images = tiny_faces["train"][0]
+    fresh = recompute_batch_norm(model, images, to_unit, batch=4)
+    bn = fresh[1]
+    with torch.no_grad():  # the cumulative average of the batches' means, by hand
+        means = [model[0](to_unit(images[i : i + 4])).mean(dim=(0, 2, 3)) for i in range(0, 16, 4)]
+    assert torch.allclose(bn.running_mean, torch.stack(means).mean(0), atol=1e-5)
+    assert torch.equal(model[1].running_mean, torch.zeros(4))  # the original is left alone
+    before = model.eval()[1].running_var.clone()
+    train = predict_probs(model, tiny_faces["test"][0], to_unit, batch=4, train_mode=True)
+    assert torch.equal(model[1].running_var, before) and not model.training
+    evaluated = predict_probs(model, tiny_faces["test"][0], to_unit, batch=4)
+    assert train.shape == evaluated.shape == (8,) and not np.allclose(train, evaluated)
+
+
+def test_train_mode_prediction_puts_the_shuffled_images_back_in_order(tiny_faces) -> None:
+    """Without batch norm, train mode changes nothing: any mix-up of the order shows."""
+    torch.manual_seed(0)
+    model = small_cnn()
+    images = torch.cat([tiny_faces["test"][0], tiny_faces["val"][0][:1]])  # 9: a batch of 1 left
+    evaluated = predict_probs(model, images, to_unit, batch=4)
+    train = predict_probs(model, images, to_unit, batch=4, train_mode=True)
+    assert np.allclose(train, evaluated, atol=1e-6) and len(np.unique(evaluated)) == 9
+    with_bn = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.LazyLinear(1))
+    with_bn(to_unit(images[:2]))
+    assert predict_probs(with_bn, images, to_unit, batch=4, train_mode=True).shape == (9,)
+
+
+def test_training_for_a_number_of_steps_runs_exactly_that_many_batches(tiny_faces) -> None:
+    result = run_torch(small_cnn, tiny_faces, to_unit, lr=0.01, seed=0, batch_size=4, steps=10)
+    assert len(result.batch_loss) == 10  # 16 images: 4 batches an epoch, 2.5 epochs
+
+
+def test_cpu_autocast_param_resolves_from_the_cpu(monkeypatch) -> None:
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_precision("off", cpu) == "float32"
+    assert resolve_precision("bfloat16", cpu) == "bfloat16"
+    assert resolve_precision("off", cuda) == "bfloat16"  # CUDA always runs it
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert resolve_precision("auto", cpu) == "bfloat16"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert resolve_precision("auto", cpu) == "float32"
+    with pytest.raises(InvalidParam, match="cpu_autocast: expected one of auto, bfloat16, off"):
+        resolve_precision("bf16", cpu)
+
+
+def test_forced_bfloat16_on_the_cpu_runs_and_stays_close_to_float32(tiny_faces) -> None:
+    a = run_torch(small_cnn, tiny_faces, to_unit, lr=0.05, seed=3, epochs=2, batch_size=4)
+    b = run_torch(small_cnn, tiny_faces, to_unit, lr=0.05, seed=3, epochs=2, batch_size=4,
+                  precision="bfloat16")  # fmt: skip
+    assert np.isfinite(b.batch_loss).all() and not np.array_equal(a.batch_loss, b.batch_loss)
+    assert np.abs(a.test_probs - b.test_probs).max() < 0.05
 
 
 @pytest.mark.parametrize(
     ("strategy", "settings", "message"),
     [
-        ("vgg", Settings(seed=0), "strategy: expected one of"),
-        ("scratch", Settings(seed=0), "lrs: scratch needs learning rates"),
-        ("scratch", Settings(seed=0, lrs=[-1.0]), "lrs: expected positive learning rates"),
-        ("linear_probe", Settings(seed=0, lrs=[0.1], augment=True), "augment: linear_probe"),
-        ("finetune", Settings(seed=0, lrs=[0.1], schedule="step"), "schedule: expected one of"),
-        ("finetune", Settings(seed=0, lrs=[0.1], epochs=0), "epochs: expected a positive"),
+        ("vgg", Settings(seeds=(0,)), "strategy: expected one of"),
+        ("scratch", Settings(seeds=(0,)), "lrs: scratch needs learning rates"),
+        ("scratch", Settings(seeds=(0,), lrs=[-1.0]), "lrs: expected positive learning rates"),
+        ("linear_probe", Settings(seeds=(0,), lrs=[0.1], augment=True), "augment: linear_probe"),
+        ("finetune", Settings(seeds=(0,), lrs=[0.1], schedule="step"), "schedule: expected one of"),
+        ("finetune", Settings(seeds=(0,), lrs=[0.1], epochs=0), "epochs: expected a positive"),
+        ("finetune", Settings(seeds=(0, 0), lrs=[0.1]), "seeds: expected distinct"),
+        ("finetune", Settings(seeds=(), lrs=[0.1]), "seeds: expected distinct"),
     ],
 )
 def test_bad_settings_are_named(strategy: str, settings: Settings, message: str) -> None:

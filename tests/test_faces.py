@@ -16,6 +16,7 @@ from mlpcnn.faces.data import (
     extract_course_zip,
     has_images,
     list_images,
+    size_statistics,
 )
 from mlpcnn.faces.standin import build_standin
 
@@ -107,6 +108,17 @@ def test_decoded_inputs_have_the_baselines_shapes(tmp_path: Path) -> None:
         arrays.xgboost[0].reshape(3, 64, 64), arrays.scratch[0][:, 80:144, 80:144]
     )
     assert arrays.files[0] == "test/0_real/0.png" and arrays.labels.tolist() == [0, 0, 1, 1]
+
+
+def test_a_standin_at_256_px_arrives_as_224_and_64_through_the_course_transforms(
+    tmp_path: Path,
+) -> None:
+    build_standin(tmp_path, {"train": 1, "val": 1, "test": 1}, size=256, seed=0)
+    images = list_images(tmp_path)
+    assert size_statistics(images)["width_max"] == 256 == size_statistics(images)["height_min"]
+    arrays = decode_split(images, "test", tmp_path, IDENTITY)
+    assert arrays.scratch.shape == (2, 3, 224, 224)  # shrunk, as a photo is
+    assert arrays.xgboost.shape == (2, 3 * 64 * 64)
 
 
 def test_course_zip_with_and_without_the_layout(tmp_path: Path) -> None:

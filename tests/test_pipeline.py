@@ -15,6 +15,8 @@ import pytest
 import torch
 import yaml
 
+from mlpcnn.faces.analysis import q2_pairs
+
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = [
     "dvc.yaml",
@@ -62,7 +64,8 @@ def shrink(params: dict) -> dict:
     )
     params["encoding_sweep"]["train"].update(epochs=2, width=16, seeds=SEEDS)
     params["prepare_faces"]["standin"].update(counts={"train": 4, "val": 2, "test": 3}, size=32)
-    params["deepfake"]["train"]["lrs"] = [0.001]
+    params["deepfake"]["train"]["lrs"] = [0.01, 0.001]
+    params["deepfake"]["seeds"] = [0, 1]
     # The course's five baselines only, to keep the suite in its budget (each stage is
     # ~4 s of Python start-up): the extras' runners are tested in test_deepfake and their
     # report sentences in test_report, and the foreach wiring is the same for every
@@ -147,10 +150,13 @@ def test_metrics_keep_the_headline_figures_only(repo: Path) -> None:
     """`dvc exp show` stays readable: about 40 metric columns for the whole pipeline."""
     shown = json.loads(dvc(repo, "metrics", "show", "--json").stdout)
     values = [v for rev in shown.values() for f in rev["data"].values() for v in leaves(f["data"])]
-    # The shrunk run has fewer grid cells and sweep settings than the default.
+    # The shrunk run has fewer grid cells, sweep settings and deepfake strategies (one
+    # headline figure each) than the default.
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    shrunk = yaml.safe_load((repo / "params.yaml").read_text())
     default = (len(values) + len(params["mlp_grid"]["cells"]) - len(CELLS)
-               + len(params["encoding_sweep"]["settings"]) - len(SETTINGS))  # fmt: skip
+               + len(params["encoding_sweep"]["settings"]) - len(SETTINGS)
+               + len(params["deepfake"]["strategies"]) - len(shrunk["deepfake"]["strategies"]))  # fmt: skip
     assert default <= 40, default
 
 
@@ -526,21 +532,34 @@ def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
         for run in details["runs"].values():
             assert run["test_acc_low"] <= run["test_acc"] <= run["test_acc_high"]
             assert run["test_n"] == 6 and (run["test_auc"] is None or 0 <= run["test_auc"] <= 1)
+            assert isinstance(run["constant"], bool)
+        seeds = details["chosen_over_seeds"]
+        assert seeds["seeds"] == [0, 1] and seeds["test_acc"]["n"] == 2
+        assert details["per_seed"]["values"]["test_acc_mean"] == [
+            s["test_acc"] for s in seeds["per_seed"]]  # fmt: skip
         probs = (repo / f"plots/deepfake/{strategy}/test_probs.csv").read_text().splitlines()
+        chosen = details["best_run_by_val_acc"]
         assert probs[0].startswith("file,label,") and len(probs) == 1 + 6
+        assert probs[0].endswith(f",{chosen} seed 1")  # the chosen rate with the second seed
+        assert details["precision"] in ("float32", "bfloat16")
     assert "reused by every run" in summary(repo, "deepfake/linear_probe")["notes"]["features"]
     assert "converged" in summary(repo, "deepfake/sklearn_logreg")["notes"]
     analysis = summary(repo, "error_analysis")
     assert analysis["dataset"] == "standin" and set(analysis["chosen_by_val"]) == set(strategies)
     course = {"xgboost", "scratch", "linear_probe", "sklearn_logreg", "finetune"}
     assert {r["baseline"] for r in analysis["q1"]["rows"]} == course
-    assert {r["baseline"] for r in analysis["ranking"]} == course
-    assert set(analysis["extras"]) == set(strategies) - course
-    q2 = analysis["q2"]
-    assert q2["best"]["baseline"] == analysis["ranking"][0]["baseline"]
-    assert q2["worst"]["baseline"] == analysis["ranking"][-1]["baseline"]
-    assert len(q2["shown_files"]) == min(5, q2["candidates"])
-    assert q2["fewer_than_five"] == (len(q2["shown_files"]) < 5)
+    assert set(analysis["ranking"]) == course
+    assert len(analysis["comparisons"]) == 10  # every pair of the five, one Holm family
+    assert all(c["family"] == 10 and c["p_holm"] >= c["p_value"] for c in analysis["comparisons"])
+    first = analysis["q2"][0]
+    assert first["best"]["baseline"] == analysis["ranking"][0]
+    assert first["worst"]["baseline"] == analysis["ranking"][-1]
+    constant = {b: analysis["baselines"][b]["constant"] for b in analysis["ranking"]}
+    assert [(q["best"]["baseline"], q["worst"]["baseline"]) for q in analysis["q2"]] == q2_pairs(
+        analysis["ranking"], constant)  # fmt: skip
+    for q2 in analysis["q2"]:
+        assert len(q2["shown_files"]) == min(5, q2["candidates"])
+        assert q2["fewer_than_five"] == (len(q2["shown_files"]) < 5)
     for png in ("test_acc_vs_lr", "best_right_worst_wrong"):
         assert (repo / f"plots/error_analysis/{png}.png").read_bytes()[:4] == b"\x89PNG"
     report = sections((repo / "report/REPORT.md").read_text())["## 7.1: deepfake baselines"]
@@ -551,7 +570,7 @@ def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
 def test_deepfake_stages_run_on_the_device_params_name(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert summary(repo, "deepfake/scratch")["training"]["precision"] == "float32"
+    assert summary(repo, "deepfake/scratch")["precision"] in ("float32", "bfloat16")
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: asking for it is no error here")
     set_params(repo, lambda p: p.update(device="cuda") or p)
@@ -641,9 +660,10 @@ def test_bad_param_fails_before_training_naming_the_key(
         ("encoding_sweep", "raw", {"features": 16}, "encoding_sweep.settings.raw.features: not used by kind 'raw'; remove it"),
         ("encoding_sweep", "rff_f2", {"max_freq": 2}, "encoding_sweep.settings.rff_f2.max_freq: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, encoding_seed, epochs, features, kind, lr, lr_schedule, max_frequency, optimizer, seeds, width)"),
         ("deepfake", "scratch", {"lrs": [0.001, 0.001]}, "deepfake.strategies.scratch.lrs: expected distinct values, got 0.001 twice in [0.001, 0.001]"),
-        ("deepfake", "sklearn_logreg", {"lrs": [0.1]}, "deepfake.strategies.sklearn_logreg.lrs: unknown key (known: max_iter)"),
+        ("deepfake", "sklearn_logreg", {"lrs": [0.1]}, "deepfake.strategies.sklearn_logreg.lrs: unknown key (known: max_iter, seeds)"),
         ("deepfake", "finetune", {"schedule": "step"}, "deepfake.strategies.finetune.schedule: expected one of constant, cosine, got 'step'"),
-        ("deepfake", "handmade", {"epochs": 2}, "deepfake.strategies.handmade.epochs: handmade takes no params; remove it"),
+        ("deepfake", "handmade", {"epochs": 2}, "deepfake.strategies.handmade.epochs: unknown key (known: seeds)"),
+        ("deepfake", "finetune", {"seeds": [1, 1]}, "deepfake.strategies.finetune.seeds: expected distinct non-negative integers, got [1, 1]"),
     ],
 )  # fmt: skip
 def test_bad_foreach_param_fails_naming_the_item(
@@ -656,6 +676,17 @@ def test_bad_foreach_param_fails_naming_the_item(
         assert param_error(repo, monkeypatch, section, item) == f"params.yaml: {message}"
     finally:
         set_params(repo, lambda p: p.update({section: original}) or p)
+
+
+def test_a_bad_cpu_autocast_is_named(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = yaml.safe_load((repo / "params.yaml").read_text())["deepfake"]
+    set_params(repo, lambda p: p["deepfake"].update(cpu_autocast="bf16") or p)
+    try:
+        assert param_error(repo, monkeypatch, "deepfake", "xgboost") == (
+            "params.yaml: deepfake.cpu_autocast: expected one of auto, bfloat16, off, got 'bf16'"
+        )
+    finally:
+        set_params(repo, lambda p: p.update({"deepfake": original}) or p)
 
 
 def test_a_yaml_syntax_error_is_one_line_with_its_place(repo: Path) -> None:

@@ -171,16 +171,53 @@ def faces_run(baseline: str, acc: float, half: float, lr: float | None = 0.001, 
             "test_acc_high": acc + half, "test_auc": 0.9, "final_train_loss": None} | more  # fmt: skip
 
 
-def faces_study(kind: str, second: float, shown: int) -> Study:
-    ranking = [faces_run("finetune", 0.85, 0.03), faces_run("linear_probe", second, 0.03),
-               faces_run("xgboost", 0.64, 0.04, lr=None), faces_run("scratch", 0.5, 0.05, lr=0.1)]  # fmt: skip
-    chosen = {r["baseline"]: r for r in ranking} | {
+def seed_block(mean: float, n: int = 3, lr: float | None = 0.001, constant: int = 0) -> dict:
+    return {"run": "default" if lr is None else f"lr {lr:g}", "lr": lr, "constant": constant > 0,
+            "precision": "bfloat16",
+            "seeds": list(range(n)), "constant_seeds": list(range(constant)),
+            "test_acc": {"mean": mean, "low": mean - 0.02 if n > 1 else None,
+                         "high": mean + 0.02 if n > 1 else None, "n": n},
+            "val_acc": {"mean": mean, "low": None, "high": None, "n": n}}  # fmt: skip
+
+
+def pair(a: str, b: str, p_holm: float, verdict: str, a_only: int = 30, b_only: int = 5) -> dict:
+    return {"a": a, "b": b, "a_only": a_only, "b_only": b_only, "difference": 0.1,
+            "p_value": p_holm / 2, "p_holm": p_holm, "family": 3, "seeds": 3,
+            "verdict": verdict, "p_holm_per_seed": {"0": p_holm, "1": p_holm, "2": 0.5},
+            "distinguishable_seeds": 2 * (p_holm < 0.05)}  # fmt: skip
+
+
+def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
+    ranking = ["finetune", "linear_probe", "xgboost", "scratch"]
+    chosen = {
+        "finetune": faces_run("finetune", 0.85, 0.03),
+        "linear_probe": faces_run("linear_probe", 0.82, 0.03),
+        "xgboost": faces_run("xgboost", 0.64, 0.04, lr=None),
+        "scratch": faces_run("scratch", 0.5, 0.05, lr=0.1, constant=constant_worst),
         "handmade": faces_run("handmade", 0.60, 0.04, lr=None),
-        "scratch_backbone": faces_run("scratch_backbone", 0.84, 0.03),
         "finetune_long": faces_run("finetune_long", 0.95, 0.02, lr=0.0001),
     }
+    baselines = {"finetune": seed_block(0.85), "linear_probe": seed_block(0.82),
+                 "xgboost": seed_block(0.64, lr=None),
+                 "scratch": seed_block(0.5, lr=0.1, constant=3 if constant_worst else 0),
+                 "handmade": seed_block(0.6, lr=None) | {"distinct_fits": 1},
+                 "finetune_long": seed_block(0.95, n=1, lr=0.0001) | {"rates": 1, "training": {
+                     "epochs": 4, "schedule": "cosine", "augment": "flips"}}}  # fmt: skip
+    baselines["finetune"] |= {"rates": 5, "training": {"epochs": 1, "schedule": "constant",
+                                                       "augment": None}}  # fmt: skip
     worst = faces_run("scratch", 0.5, 0.05, lr=1e-05, final_train_loss=0.69)
     best = faces_run("scratch", 0.52, 0.05, lr=0.01, final_train_loss=0.40)
+
+    def q2(worst: str, constant: bool) -> dict:
+        return {"best": chosen["finetune"], "worst": chosen[worst], "rule": "confident first",
+                "candidates": shown, "shown_files": [f"test/1_fake/{i}.jpg" for i in range(shown)],
+                "shown_labels": ["fake"] * shown, "best_p_fake": [0.9] * shown,
+                "worst_p_fake": [0.1] * shown, "fewer_than_five": shown < 5,
+                "candidates_by_class": {"real": 0, "fake": shown}, "worst_constant": constant}  # fmt: skip
+
+    variant = {"test_acc": 0.5, "test_acc_low": 0.45, "test_acc_high": 0.55, "test_auc": 0.5,
+               "test_auc_low": 0.44, "test_auc_high": 0.56, "p_fake_spread": 0.01,
+               "constant": True}  # fmt: skip
     analysis = {
         "dataset": kind,
         "backbone": {
@@ -189,9 +226,31 @@ def faces_study(kind: str, second: float, shown: int) -> Study:
             "weights_file": "w.pth",
             "weights_sha256": "ab" * 32,
         },
+        "constant_rule": "one class for every image",
         "chosen_by_val": chosen,
+        "baselines": baselines,
         "ranking": ranking,
-        "tied_with_best": ["finetune"] + (["linear_probe"] if second > 0.79 else []),
+        "comparisons": [
+            pair("finetune", "xgboost", 0.001, "higher"),
+            pair("finetune", "linear_probe", 0.04, "higher (borderline)"),
+            pair("linear_probe", "xgboost", 0.5, "not distinguishable with 3 seeds", 10, 8),
+        ],
+        "extra_comparisons": [
+            pair("finetune_long", "finetune", 0.002, "higher"),
+            pair("handmade", "finetune", 0.001, "lower", 2, 40),
+        ],
+        "diagnosis": {
+            "scratch": {
+                "explanation": "running statistics",
+                "p_value": 0.049,
+                "longer_steps": 44,
+                "variants": {
+                    "as trained": variant,
+                    "recomputed": variant
+                    | {"constant": False, "test_auc": 0.8, "test_auc_low": 0.75},
+                },
+            }
+        },
         "q1": {
             "rule": "the rule",
             "rows": [
@@ -199,45 +258,69 @@ def faces_study(kind: str, second: float, shown: int) -> Study:
                 worst | {"role": "worst", "ties": "lr 0.1"},
             ],
         },
-        "q2": {
-            "best": ranking[0],
-            "worst": ranking[-1],
-            "rule": "confident first",
-            "candidates": shown,
-            "shown_files": [f"test/1_fake/{i}.jpg" for i in range(shown)],
-            "shown_labels": ["fake"] * shown,
-            "best_p_fake": [0.9] * shown,
-            "worst_p_fake": [0.1] * shown,
-            "fewer_than_five": shown < 5,
-            "candidates_by_class": {"real": 0, "fake": shown},
-        },
+        "q2": [q2("scratch", constant_worst)] + ([q2("xgboost", False)] if constant_worst else []),
     }
     references = {"deepfake_test_acc": [{"report": "A", "values": {"finetune": 0.8125}}]}
-    return Study({"error_analysis": analysis}, references=references)
+    faces = {"counts": {"train": {"0_real": 300, "1_fake": 300}, "val": {"0_real": 100, "1_fake": 100},
+                        "test": {"0_real": 200, "1_fake": 200}},
+             "image_size": {"width_max": 256}}  # fmt: skip
+    return Study({"error_analysis": analysis, "prepare_faces": faces}, references=references)
 
 
-def test_faces_sections_keep_the_course_figures_apart_and_call_overlaps_ties() -> None:
+def test_faces_sections_rank_by_seeds_test_pairs_and_name_constant_models() -> None:
     from mlpcnn.report.faces import section_deepfake, section_errors
 
-    tied = section_deepfake(faces_study("standin", second=0.82, shown=2))
-    main, reference = tied.split("### Reference (course data)")
+    text = section_deepfake(faces_study("standin", shown=2))
+    main, reference = text.split("### Reference (course data)")
     assert "81.25%" in reference and "81.25%" not in main  # course figures in their own table
-    assert "not compared" in reference and "97%" not in tied
+    assert "not compared" in reference
     assert "**Every number in this section comes from the synthetic stand-in" in main
-    assert "Tied with finetune (intervals overlap): linear_probe." in main
-    assert "finetune 85.00% [82.0, 88.0] and scratch_backbone 84.00% [81.0, 87.0] are tied" in main
-    assert "handmade 60.00% [56.0, 64.0] is below the best baseline (finetune)" in main
-    apart = section_deepfake(faces_study("course", second=0.70, shown=5))
-    assert "finetune is ahead of every other baseline (intervals apart)." in apart
-    assert "synthetic stand-in" not in apart
+    assert "tied" not in text.lower()
+    assert "finetune > linear_probe > xgboost > scratch" in main
+    assert "2 of 3 pairs are distinguishable; not distinguishable: linear_probe vs xgboost " \
+        "(with 3 seeds, Holm p = 0.500)." in main  # fmt: skip
+    assert "Borderline (adjusted p between 0.01 and 0.1: a rerun on another CPU can move it): " \
+        "finetune vs linear_probe (Holm p = 0.040)." in main  # fmt: skip
+    assert "Precision: bfloat16 autocast" in main
+    assert "| linear_probe vs xgboost | 10 | 8 |" in main
+    assert "not distinguishable with 3 seeds" in main
+    assert "Constant runs (rule: one class for every image): scratch (3 of 3 seeds)" in main
+    assert "85.00% [83.00, 87.00], 3 seeds" in main
+    assert "600 / 200 / 400 (the course: about 1,400 / 200 / 400)" in main
+    assert "one epoch is 19 batches of 32 (the course: 44)" in main
+    assert "### Why scratch is constant" in main and "**running statistics** (Mann-Whitney " \
+        "p = 0.049, borderline: a rerun on another CPU can flip it)" in main  # fmt: skip
+    assert "finetune_long changes four things against finetune: 4 epochs instead of 1; a " \
+        "cosine schedule instead of constant; augmentation (flips); one fixed rate (lr 0.0001; " \
+        "finetune chose lr 0.001 on validation) instead of a sweep; the comparison credits none " \
+        "of them alone" in main  # fmt: skip
+    assert "60.00%, deterministic (3 seeds, one fit)" in main
+    assert "Each compared with what it changes: finetune_long is higher than finetune (30 vs 5 " \
+        "test images right for one only, McNemar p = 0.001, Holm p = 0.002 over 3)" in main  # fmt: skip
+    assert "handmade is lower than finetune (2 vs 40" in main
+    working = section_deepfake(faces_study("course", shown=5, constant_worst=False))
+    assert "No chosen run is constant" in working and "synthetic stand-in" not in working
 
-    errors = section_errors(faces_study("standin", second=0.82, shown=2))
+    errors = section_errors(faces_study("standin", shown=2))
     assert "shown: all 2 such images" in errors
     assert "takes a smaller step (lr 1e-05) than its best (lr 0.01)" in errors
     assert "about ln 2, the loss of a constant guess" in errors
     assert "not distinguishable from chance" in errors
     assert "No real image qualifies: scratch's mistakes among them are all fake images" in errors
-    assert "5 of the 5" in section_errors(faces_study("standin", second=0.82, shown=5))
+    assert "scratch's run is constant" in errors and "ordered by finetune's confidence" in errors
+    assert (
+        "**Q2, against the worst baseline that is not constant**: finetune against xgboost"
+        in errors
+    )
+    assert "5 of the 5" in section_errors(faces_study("standin", shown=5))
+
+
+def test_q1_reads_a_sweep_of_constant_runs_as_tie_breaks() -> None:
+    from mlpcnn.report.faces import why
+
+    runs = [faces_run("scratch", 0.5, 0.05, lr=lr, constant=True) for lr in (0.1, 0.01, 1e-05)]
+    (text,) = why(runs)
+    assert "all constant" in text and "tie-break between constant guesses" in text
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from mlpcnn.compare.tests import (
 )
 
 METRICS = "metrics"
+PREDICTED = ("test_acc_mean", "best_test_acc")  # deepfake figures with test predictions
 
 
 def compare_revisions(old: Revision, new: Revision, stages: Sequence[str] = ()) -> list[dict]:
@@ -65,10 +66,13 @@ def _change(name, key, old, new, flat, summaries) -> dict:
             "note": f"only in {(new if key not in flat[old] else old).name}"
         }
     seeds = {rev: _per_seed(summaries[rev], key) for rev in (old, new)}
-    if None not in seeds.values():
+    fixed = None not in seeds.values() and all(_deterministic(v) for v in seeds.values())
+    if None not in seeds.values() and not fixed:
         return seed_change(seeds[old], seeds[new])
+    # A single run, or seeds that change nothing (XGBoost's defaults: every seed the same
+    # fit, so a paired t over them would call any change certain): the test images decide.
     correct = {rev: _predictions(rev, name, summaries[rev]) for rev in (old, new)}
-    if key == "best_test_acc" and None not in correct.values():
+    if key in PREDICTED and None not in correct.values():
         files = [correct[rev][0] for rev in (old, new)]
         if files[0] == files[1]:
             return prediction_change(correct[old][1], correct[new][1])
@@ -76,7 +80,14 @@ def _change(name, key, old, new, flat, summaries) -> dict:
     missing = [rev.name for rev in (old, new) if seeds[rev] is None]
     if change["note"] != "unchanged" and missing:
         change["note"] = f"changed (no per-seed values at {', '.join(missing)}: not testable)"
+    elif change["note"] != "unchanged" and fixed:
+        change["note"] = "changed (every seed gives the same value on both sides: not testable)"
     return change
+
+
+def _deterministic(values: dict[int, float | None]) -> bool:
+    """Several seeds, all with one and the same value (a model no seed changes)."""
+    return len(values) > 1 and len(set(values.values())) == 1
 
 
 def _per_seed(summary: dict, key: str) -> dict[int, float | None] | None:

@@ -1,10 +1,15 @@
-"""Reading the deepfake baselines' runs (7.6): intervals, the Q1 table, the Q2 images.
+"""Reading the deepfake baselines' runs (7.6): intervals, paired tests, the Q1 table,
+constant models, the Q2 images.
 
-A run is one (baseline, learning rate) model scored on one test set, so its accuracy
-carries a binomial interval (Wilson's, which stays inside [0, 1] and is honest at the
-small test sets of this study), and its ranking quality the ROC AUC. Two baselines are
-called tied when their intervals overlap: a conservative reading, since overlapping 95%
-intervals can still hide a difference a paired test would find.
+A run is one (baseline, learning rate, seed) model scored on one test set, so its
+accuracy carries a binomial interval (Wilson's, which stays inside [0, 1] and is honest
+at the small test sets of this study), and its ranking quality the ROC AUC. A baseline's
+figure is the mean over seeds of its validation-chosen rate, with a Student-t interval.
+Every baseline is scored on the same test images, so two are compared image by image:
+McNemar's exact test, per seed and on the seeds' majority vote, Holm-corrected over the
+pairs the sentence draws from. A run that predicts one class for every image, with a
+ranking no better than chance, is flagged ``constant`` (:data:`CONSTANT_RULE`): its
+place in any order is a tie-break, never a finding.
 """
 
 from __future__ import annotations
@@ -16,10 +21,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from mlpcnn.cities.stats import holm, mcnemar, seed_interval
+
 if TYPE_CHECKING:  # the baselines import torch; reading their results needs none of it
     from mlpcnn.faces.baselines import RunResult
 
 CONFIDENCE = 0.95
+ALPHA = 0.05
+BORDERLINE = (0.01, 0.1)  # an adjusted p here can move across 0.05 on another CPU
+CONSTANT_RULE = (
+    "one predicted class for every test image and a ranking of the images no better than "
+    "chance, Mann-Whitney p >= 0.05 for a ROC AUC of 0.5, or p(fake) varying by less than "
+    "1e-6 over the images"
+)
+SPREAD_TOLERANCE = 1e-6  # p(fake) within this of one value: one answer (e.g. all ~1e-29)
 
 
 def wilson(correct: int, total: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -40,10 +55,62 @@ def roc_auc(labels: np.ndarray, probs: np.ndarray) -> float | None:
     return float(roc_auc_score(labels, probs))
 
 
-def score_run(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | int | None]:
-    """A run's test accuracy (threshold 0.5) with its Wilson interval, and its ROC AUC."""
+def auc_interval(
+    labels: np.ndarray, probs: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float] | None:
+    """A normal interval around the ROC AUC with Hanley and McNeil's (1982) standard error
+    (from the AUC and the two class sizes alone); None where the AUC is undefined."""
+    from scipy.special import ndtri
+
+    auc = roc_auc(labels, probs)
+    if auc is None:
+        return None
+    n1, n0 = int((labels == 1).sum()), int((labels == 0).sum())
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n1 - 1) * (q1 - auc**2) + (n0 - 1) * (q2 - auc**2)) / (n1 * n0)
+    half = ndtri(0.5 + confidence / 2) * np.sqrt(max(var, 0.0))
+    return float(max(auc - half, 0.0)), float(min(auc + half, 1.0))  # the normal tail, clipped
+
+
+def auc_p_value(labels: np.ndarray, probs: np.ndarray) -> float | None:
+    """Two-sided p-value of ROC AUC = 0.5: the Mann-Whitney U test of p(fake) between the
+    classes (AUC = U / (n_fake n_real)); 1.0 when every probability is the same, None
+    when the AUC is undefined."""
+    from scipy.stats import mannwhitneyu
+
+    labels, probs = np.asarray(labels), np.asarray(probs, dtype=np.float64)
+    if roc_auc(labels, probs) is None:
+        return None
+    if np.ptp(probs) == 0:
+        return 1.0
+    return float(mannwhitneyu(probs[labels == 1], probs[labels == 0]).pvalue)
+
+
+def is_constant(labels: np.ndarray, probs: np.ndarray, alpha: float = ALPHA) -> bool:
+    """:data:`CONSTANT_RULE`: one predicted class throughout and a ranking not
+    distinguishable from chance (a run whose probabilities are not finite is not called
+    constant: it diverged)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if not np.isfinite(probs).all():
+        return False
+    predicted = probs > 0.5
+    if predicted.any() and not predicted.all():
+        return False
+    if np.ptp(probs) < SPREAD_TOLERANCE:  # the ranking is of rounding noise (e.g. 1e-29s)
+        return True
+    p = auc_p_value(labels, probs)
+    return p is None or p >= alpha
+
+
+def score_run(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | int | bool | None]:
+    """A run's test accuracy (threshold 0.5) with its Wilson interval, its ROC AUC with
+    :func:`auc_interval` and :func:`auc_p_value`, the spread of its p(fake) (max - min)
+    and whether it is constant (:func:`is_constant`)."""
+    probs = np.asarray(probs, dtype=np.float64)
     correct = int(((probs > 0.5).astype(np.int64) == labels).sum())
     low, high = wilson(correct, len(labels))
+    finite = np.isfinite(probs).all()
+    auc_low, auc_high = auc_interval(np.asarray(labels), probs) or (None, None)
     return {
         "test_acc": correct / len(labels),
         "test_acc_low": low,
@@ -51,12 +118,13 @@ def score_run(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | int | 
         "test_correct": correct,
         "test_n": len(labels),
         "test_auc": roc_auc(labels, probs),
+        "test_auc_low": auc_low,
+        "test_auc_high": auc_high,
+        "test_auc_p": auc_p_value(labels, probs) if finite else None,
+        "p_fake_spread": float(np.ptp(probs)) if finite else None,
+        "one_class": bool(finite and len(np.unique(probs > 0.5)) == 1),
+        "constant": is_constant(labels, probs),
     }
-
-
-def overlap(a: pd.Series | dict, b: pd.Series | dict) -> bool:
-    """Whether two runs' test-accuracy intervals overlap (the two are then called tied)."""
-    return bool(a["test_acc_low"] <= b["test_acc_high"] and b["test_acc_low"] <= a["test_acc_high"])
 
 
 def order_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -97,32 +165,42 @@ def best_two_and_worst(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def rank_baselines(runs: pd.DataFrame) -> pd.DataFrame:
-    """Baselines ranked by their best run (:func:`order_runs`), one row each, with
-    ``tied_with_best``: whether its best run's interval overlaps the top baseline's."""
-    best = pd.DataFrame([order_runs(g).iloc[0] for _, g in runs.groupby("baseline", sort=False)])
-    best = order_runs(best).reset_index(drop=True)
-    top = best.iloc[0]
-    best["tied_with_best"] = [overlap(row, top) for _, row in best.iterrows()]
-    return best
+def rank_baselines(chosen: Mapping[str, dict]) -> list[str]:
+    """Baselines from best to worst by the mean test accuracy over seeds of their
+    validation-chosen rate (``chosen``: baseline -> :func:`seed_summary`), then the mean
+    validation accuracy, then the name. Only validation-chosen runs enter: a run picked
+    for its test accuracy would flatter its baseline."""
+
+    def mean(figure: dict) -> float:
+        return -np.inf if figure["mean"] is None else figure["mean"]  # every seed diverged
+
+    return sorted(
+        chosen, key=lambda b: (-mean(chosen[b]["test_acc"]), -mean(chosen[b]["val_acc"]), b)
+    )
 
 
-def pick_examples(labels: np.ndarray, best: np.ndarray, worst: np.ndarray, n: int = 5) -> list[int]:
+def pick_examples(
+    labels: np.ndarray, best: np.ndarray, worst: np.ndarray, n: int = 5, by: str = "worst"
+) -> list[int]:
     """7.6 Q2: up to ``n`` test indices the ``best`` model gets right and ``worst`` wrong.
 
-    The rule: among those images, the worst model's most confident mistakes first
-    (largest |p(fake) - 0.5| on the wrong side), taking the two classes in turn, starting
-    with the class that holds the most confident mistake, so that both classes are shown
-    when both occur; exact ties go to the lower index. Fewer than ``n`` such images: all.
+    The rule: among those images, the most confident first (largest |p(fake) - 0.5|) of
+    the model ``by`` names: the worst's mistakes, or, when the worst is constant and its
+    confidence says nothing about the image, the best's right answers; the other model's
+    confidence breaks ties, then the index. The two classes are taken in turn, starting
+    with the class that holds the most confident image, so that both are shown when both
+    occur. Fewer than ``n`` such images: all.
     """
     labels = np.asarray(labels)
     right = (np.asarray(best) > 0.5).astype(np.int64) == labels
     wrong = (np.asarray(worst) > 0.5).astype(np.int64) != labels
-    confidence = np.abs(np.asarray(worst, dtype=np.float64) - 0.5)
+    sure = {k: np.abs(np.asarray(p, dtype=np.float64) - 0.5) for k, p in
+            (("best", best), ("worst", worst))}  # fmt: skip
+    confidence, other = sure[by], sure["worst" if by == "best" else "best"]
     queues = []
     for label in np.unique(labels):
         found = np.flatnonzero(right & wrong & (labels == label))
-        queues.append(list(found[np.lexsort((found, -confidence[found]))]))
+        queues.append(list(found[np.lexsort((found, -other[found], -confidence[found]))]))
     queues = sorted((q for q in queues if q), key=lambda q: (-confidence[q[0]], q[0]))
     picked: list[int] = []
     while len(picked) < n and any(queues):
@@ -133,24 +211,193 @@ def pick_examples(labels: np.ndarray, best: np.ndarray, worst: np.ndarray, n: in
 
 
 def lr_of(run: str) -> float | None:
-    """The learning rate in a run's name (``lr 0.001``); None for ``default``."""
+    """The learning rate in a run's name (``lr 0.001``, ``lr 0.001 seed 2``); None for
+    ``default``."""
+    run = run.split(" seed ")[0]
     return None if run == "default" else float(run.removeprefix("lr "))
+
+
+def choose_run(strategy: str, runs: Mapping[str, RunResult]) -> str:
+    """The run chosen on validation accuracy, ties to the first in the params' order (no
+    test figure enters the choice). XGBoost's learning rates beside its defaults are an
+    extra sweep, never chosen."""
+    candidates = [n for n in runs if not (strategy == "xgboost" and n != "default")]
+    return max(candidates, key=lambda n: (runs[n].val_acc, -candidates.index(n)))
 
 
 def score_runs(
     strategy: str, runs: Mapping[str, RunResult], test_labels: np.ndarray
-) -> tuple[dict[str, dict], str]:
+) -> dict[str, dict]:
     """Every run scored on the test set (:func:`score_run`) with its learning rate and
-    validation accuracy, and the run chosen on validation accuracy (test accuracy breaks
-    ties). XGBoost's learning-rate sweep beside its defaults is an ``extra``, never chosen."""
-    scored = {
-        name: {"lr": lr_of(name), "extra": strategy == "xgboost" and name != "default",
+    validation accuracy; ``extra`` marks XGBoost's learning-rate runs beside its defaults."""
+    return {
+        name: {"lr": lr_of(name), "extra": strategy == "xgboost" and lr_of(name) is not None,
                "val_acc": r.val_acc, **score_run(test_labels, r.test_probs)}
         for name, r in runs.items()
     }  # fmt: skip
-    chosen = [name for name in runs if not scored[name]["extra"]]
-    best = max(chosen, key=lambda name: (runs[name].val_acc, runs[name].test_acc))
-    return scored, best
+
+
+def seed_run(run: str, seed: int) -> str:
+    """The name of the chosen run repeated with another seed: ``lr 0.001 seed 1``."""
+    return f"{run} seed {seed}"
+
+
+def chosen_probs(summary: dict, probs: pd.DataFrame) -> dict[int, np.ndarray]:
+    """seed -> p(fake) on the test images of a baseline's validation-chosen rate, from
+    its summary and its ``test_probs.csv`` (the first seed's run is the sweep's)."""
+    run, seeds = summary["best_run_by_val_acc"], summary["chosen_over_seeds"]["seeds"]
+    return {k: probs[run if i == 0 else seed_run(run, k)].to_numpy() for i, k in enumerate(seeds)}
+
+
+def extra_pairs(strategies: list[str], best: str) -> list[tuple[str, str]]:
+    """The extras' comparisons, each against what it changes: several epochs against one,
+    the pretrained architecture from scratch against fine-tuning it and against the
+    course's scratch ResNet18, the hand-made detector against the best baseline."""
+    pairs = [("finetune_long", "finetune"), ("scratch_backbone", "finetune"),
+             ("scratch_backbone", "scratch"), ("handmade", best)]  # fmt: skip
+    return [(a, b) for a, b in pairs if a in strategies and b in strategies and a != b]
+
+
+def q2_pairs(ranking: list[str], constant: Mapping[str, bool]) -> list[tuple[str, str]]:
+    """7.6 Q2's (best, worst) baselines: the first and last of the ranking, and, when the
+    worst is constant (its mistakes say nothing about the images), also the best against
+    the worst baseline that is not."""
+    best, worst = ranking[0], ranking[-1]
+    pairs = [(best, worst)]
+    working = [b for b in ranking if not constant[b]]
+    if constant[worst] and working and working[-1] != best:
+        pairs.append((best, working[-1]))
+    return pairs
+
+
+def seed_summary(seeds: Mapping[int, dict], distinct_fits: int | None = None) -> dict:
+    """The chosen rate over seeds (seed -> :func:`score_run` plus ``val_acc``): mean test
+    and validation accuracy with Student-t intervals, how many seeds are constant, and
+    ``distinct_fits``: how many different sets of test predictions the seeds gave (1 for
+    a model no seed changes, such as XGBoost's defaults; then the interval has no width
+    because nothing varied, not because the figure is certain)."""
+    order = list(seeds)
+    return {
+        "seeds": order,
+        "distinct_fits": len(order) if distinct_fits is None else distinct_fits,
+        "test_acc": seed_interval([seeds[k]["test_acc"] for k in order]),
+        "val_acc": seed_interval([seeds[k]["val_acc"] for k in order]),
+        "constant_seeds": [k for k in order if seeds[k]["constant"]],
+        "per_seed": [{"seed": k, **seeds[k]} for k in order],
+    }
+
+
+def majority(probs: np.ndarray) -> np.ndarray:
+    """The seeds' vote ``(N,)`` from their p(fake) ``(S, N)``: fake where most seeds say
+    fake; an even split goes to the mean probability."""
+    probs = np.atleast_2d(np.asarray(probs, dtype=np.float64))
+    votes = (probs > 0.5).mean(axis=0)
+    return np.where(votes == 0.5, probs.mean(axis=0) > 0.5, votes > 0.5).astype(np.int64)
+
+
+def verdict(difference: float, p_adjusted: float | None, seeds: int, alpha: float = ALPHA) -> str:
+    """The words for one comparison: ``higher``/``lower`` when the adjusted p is under
+    alpha, else ``not distinguishable with N seeds``; ``(borderline)`` appended when it
+    lies in :data:`BORDERLINE`."""
+    if p_adjusted is None:
+        return "not tested"
+    word = (
+        ("higher" if difference > 0 else "lower")
+        if p_adjusted < alpha
+        else f"not distinguishable with {seeds} seed{'s' * (seeds != 1)}"
+    )
+    low, high = BORDERLINE
+    return word + (" (borderline)" if low <= p_adjusted < high else "")
+
+
+def paired_comparisons(
+    labels: np.ndarray,
+    probs: Mapping[str, Mapping[int, np.ndarray]],
+    pairs: list[tuple[str, str]],
+    alpha: float = ALPHA,
+) -> list[dict]:
+    """McNemar's exact test for each pair of baselines on the same test images.
+
+    ``probs``: baseline -> seed -> ``(N,)`` p(fake) of its chosen rate. Per pair: the
+    test on the two baselines' majority votes over the seeds they share (the verdict; an
+    extra run with one seed meets its partner's run of that seed, not an ensemble), and
+    on each shared seed. "With N seeds" counts the side with fewer distinct fits (seeds
+    that change nothing count once). The majority tests are one Holm family; each seed's
+    tests another.
+    """
+    labels = np.asarray(labels)
+
+    def right(p: np.ndarray) -> np.ndarray:
+        return (np.asarray(p) > 0.5).astype(np.int64) == labels
+
+    def voted(baseline: str, seeds: list[int]) -> np.ndarray:
+        return majority(np.stack([probs[baseline][k] for k in seeds])) == labels
+
+    shared = [[k for k in probs[a] if k in probs[b]] for a, b in pairs]
+    tests = [mcnemar(voted(a, ks), voted(b, ks)) for (a, b), ks in zip(pairs, shared, strict=True)]
+    adjusted = holm({i: t["p_value"] for i, t in enumerate(tests)})
+    per_seed: dict[int, dict[int, float | None]] = {}  # seed -> pair index -> Holm p
+    for seed in dict.fromkeys(k for ks in shared for k in ks):
+        raw = {i: mcnemar(right(probs[a][seed]), right(probs[b][seed]))["p_value"]
+               for i, (a, b) in enumerate(pairs) if seed in shared[i]}  # fmt: skip
+        per_seed[seed] = holm(raw)
+    rows = []
+    for i, ((a, b), test) in enumerate(zip(pairs, tests, strict=True)):
+        seeds = min(distinct(probs[a], shared[i]), distinct(probs[b], shared[i]))
+        by_seed = {k: per_seed[k][i] for k in shared[i]}
+        rows.append({
+            "a": a, "b": b, "a_only": test["a_only"], "b_only": test["b_only"],
+            "difference": test["difference"], "p_value": test["p_value"],
+            "p_holm": adjusted[i], "family": len(pairs), "seeds": seeds,
+            "verdict": verdict(test["difference"], adjusted[i], seeds, alpha),
+            "p_holm_per_seed": by_seed,
+            "distinguishable_seeds": sum(p < alpha for p in by_seed.values()),
+            "test": "McNemar's exact test on the majority votes", "correction": "Holm",
+        })  # fmt: skip
+    return rows
+
+
+def distinct(seeds: Mapping[int, np.ndarray], among: list[int] | None = None) -> int:
+    """How many different prediction vectors the seeds (``among`` them) gave."""
+    keys = list(seeds) if among is None else among
+    return len({np.asarray(seeds[k], dtype=np.float64).tobytes() for k in keys})
+
+
+def mismatched_test_images(files: Mapping[str, pd.Series]) -> str | None:
+    """The first baseline whose test predictions list other images, or another order,
+    than the first baseline's (pairing them image by image needs the same); None if all
+    agree."""
+    first, *others = files
+    return next((name for name in others if not files[name].equals(files[first])), None)
+
+
+def explain_constant(
+    variants: Mapping[str, dict],
+    as_trained: str,
+    recomputed: list[str],
+    longer: str,
+    alpha: float = ALPHA,
+) -> tuple[str, float | None]:
+    """Which explanation of a constant model the diagnosis supports (see
+    :mod:`mlpcnn.faces.diagnosis`), and the p-value it rests on. A variant *separates*
+    the classes when its ROC AUC is above 0.5 with Mann-Whitney p < alpha. ``running
+    statistics`` when the same weights with batch statistics (``recomputed`` variants)
+    separate them; else ``too few steps`` when the longer run does; else ``neither`` (p:
+    the smallest of the variants'); ``not constant`` when the model as trained was not."""
+
+    def p(name: str) -> float:
+        v = variants[name]
+        above = v.get("test_auc") is not None and v["test_auc"] > 0.5
+        return v["test_auc_p"] if above and v.get("test_auc_p") is not None else 1.0
+
+    if not variants[as_trained]["constant"]:
+        return "not constant", None
+    best = min(recomputed, key=p)
+    if p(best) < alpha:
+        return "running statistics", p(best)
+    if p(longer) < alpha:
+        return "too few steps", p(longer)
+    return "neither", min(p(best), p(longer))
 
 
 def probs_table(
@@ -172,8 +419,9 @@ def batch_loss_table(runs: Mapping[str, RunResult]) -> pd.DataFrame:
 CLASS_NAMES = ("real", "fake")
 Q2_RULE = (
     "test images the best baseline gets right and the worst gets wrong; the worst's most "
-    "confident mistakes first (largest |p(fake) - 0.5|), real and fake in turn, starting "
-    "with the class of the most confident one"
+    "confident mistakes first (largest |p(fake) - 0.5|; the best's most confident right "
+    "answers when the worst is constant), real and fake in turn, starting with the class "
+    "of the most confident one"
 )
 
 
@@ -215,7 +463,9 @@ def q2_examples(probs: pd.DataFrame, best: tuple[str, str], worst: tuple[str, st
     ``<baseline>/<run>`` columns of p(fake)."""
     labels = probs["label"].to_numpy()
     best_p, worst_p = (probs["/".join(b)].to_numpy() for b in (best, worst))
-    shown = pick_examples(labels, best_p, worst_p, n) if best[0] != worst[0] else []
+    constant = is_constant(labels, worst_p)
+    by = "best" if constant else "worst"
+    shown = pick_examples(labels, best_p, worst_p, n, by) if best[0] != worst[0] else []
     qualifies = ((best_p > 0.5) == labels) & ((worst_p > 0.5) != labels)
     return {
         "rule": Q2_RULE,
@@ -229,4 +479,6 @@ def q2_examples(probs: pd.DataFrame, best: tuple[str, str], worst: tuple[str, st
             name: int((qualifies & (labels == i)).sum()) for i, name in enumerate(CLASS_NAMES)
         },
         "fewer_than_five": len(shown) < n,
+        "worst_constant": constant,
+        "ordered_by": f"{by} baseline's confidence",
     }

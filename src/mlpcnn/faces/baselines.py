@@ -9,12 +9,17 @@ stay on the device until the epoch ends (no per-step host synchronisation).
 
 On CUDA the uint8 arrays are copied to the GPU once (through pinned host memory), and
 the forward pass and loss run under bfloat16 autocast (weights, gradients and Adam's
-state stay float32, so the optimisation protocol is the course's). On the CPU nothing
-of this applies: float32 throughout.
+state stay float32, so the optimisation protocol is the course's). On the CPU the same
+autocast is a choice (:func:`resolve_precision`): it pays on CPUs with bfloat16 matrix
+units (Intel AMX) and costs elsewhere, so ``auto`` turns it on only where those exist.
+Under autocast the frozen features and the logits are rounded to bfloat16 (8 bits of
+mantissa), so nearby probabilities can tie; every summary records the precision.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -26,7 +31,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from mlpcnn.common.params import InvalidParam
+
 Prepare = Callable[[torch.Tensor], torch.Tensor]  # uint8 (B, 3, H, W) -> network input
+CPU_AUTOCAST = ("auto", "bfloat16", "off")
 
 
 @dataclass
@@ -39,6 +47,7 @@ class RunResult:
     batch_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    model: nn.Module | None = field(default=None, repr=False)  # kept in memory, never saved
 
 
 def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -58,9 +67,30 @@ def to_device(data: Data, device: torch.device) -> Data:
     }
 
 
-def autocast(device: torch.device) -> torch.autocast:
-    """bfloat16 autocast on CUDA; a no-op elsewhere."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+def cpu_has_bf16_matrix_units() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX tiles)."""
+    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(check is not None and check())
+
+
+def resolve_precision(cpu_autocast: str, device: torch.device) -> str:
+    """``bfloat16`` (autocast) or ``float32``: always bfloat16 on CUDA; on the CPU as
+    ``cpu_autocast`` says, ``auto`` meaning bfloat16 only where the CPU has matrix units
+    for it (elsewhere bfloat16 is emulated and slower than float32)."""
+    if cpu_autocast not in CPU_AUTOCAST:
+        raise InvalidParam(
+            f"cpu_autocast: expected one of {', '.join(CPU_AUTOCAST)}, got {cpu_autocast!r}"
+        )
+    if device.type == "cuda" or cpu_autocast == "bfloat16":
+        return "bfloat16"
+    if cpu_autocast == "auto" and device.type == "cpu" and cpu_has_bf16_matrix_units():
+        return "bfloat16"
+    return "float32"
+
+
+def autocast(device: torch.device, precision: str = "float32") -> torch.autocast:
+    """bfloat16 autocast when ``precision`` says so; a no-op for float32."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:
@@ -70,15 +100,38 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 
 @torch.inference_mode()
 def predict_probs(
-    model: nn.Module, images: torch.Tensor, prepare: Prepare, batch: int = 64
+    model: nn.Module,
+    images: torch.Tensor,
+    prepare: Prepare,
+    batch: int = 64,
+    precision: str = "float32",
+    train_mode: bool = False,
 ) -> np.ndarray:
-    """Probability of fake for every image, the model in eval mode (on ``images``' device)."""
-    model.eval()
-    with autocast(images.device):
+    """Probability of fake for every image, the model in eval mode (on ``images``' device).
+
+    ``train_mode``: batch norm normalises each batch of ``batch`` images by its own
+    statistics instead of the running ones. The model is copied (its running statistics
+    stay as they were) and the images are taken in a fixed shuffled order, so that a
+    batch is not all one class (the test split is stored class by class)."""
+    order = torch.arange(len(images), device=images.device)
+    if train_mode:
+        model = copy.deepcopy(model).train()
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+        order = order.to(images.device)
+    else:
+        model.eval()
+    starts = list(range(0, len(images), batch))
+    if train_mode and len(starts) > 1 and len(images) - starts[-1] == 1:
+        starts.pop()  # one image has no batch statistics: it joins the batch before
+    ends = [*starts[1:], len(images)]
+    with autocast(images.device, precision):
         logits = [
-            model(prepare(images[i : i + batch])).flatten() for i in range(0, len(images), batch)
+            model(prepare(images[order[a:b]])).flatten() for a, b in zip(starts, ends, strict=True)
         ]
-    return torch.sigmoid(torch.cat(logits).float()).cpu().numpy().astype(np.float64)
+    shuffled = torch.sigmoid(torch.cat(logits).float())
+    probs = torch.empty_like(shuffled)
+    probs[order] = shuffled
+    return probs.cpu().numpy().astype(np.float64)
 
 
 def train_one_logit(
@@ -94,17 +147,25 @@ def train_one_logit(
     params: list[nn.Parameter] | None = None,
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     schedule: str = "constant",
+    steps: int | None = None,
+    precision: str = "float32",
     progress: bool | None = None,
 ) -> np.ndarray:
     """Train ``model`` (in place) with Adam and BCE on one logit; return the batch losses.
 
     ``params`` restricts what is trained (default: everything); ``augment`` acts on each
-    prepared batch; ``schedule`` is ``constant`` or ``cosine`` over all steps. Runs on
-    the device of ``images`` and ``labels`` (and ``model``).
+    prepared batch; ``schedule`` is ``constant`` or ``cosine`` over all steps; ``steps``,
+    when given, replaces ``epochs``: that many batches, reshuffled at each pass over the
+    data (to train for the course's step count on a smaller training set). Runs on the
+    device of ``images`` and ``labels`` (and ``model``).
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(params if params is not None else model.parameters(), lr=lr)
-    steps = epochs * -(-len(labels) // batch_size)
+    per_epoch = -(-len(labels) // batch_size)
+    if steps is None:
+        steps = epochs * per_epoch
+    else:
+        epochs = math.ceil(steps / per_epoch)
     scheduler = (
         torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
         if schedule == "cosine"
@@ -120,11 +181,13 @@ def train_one_logit(
         model.train()
         order = torch.randperm(len(labels), generator=generator).to(labels.device)
         for start in range(0, len(labels), batch_size):
+            if step == steps:
+                break
             idx = order[start : start + batch_size]
             x = prepare(images[idx])
             if augment is not None:
                 x = augment(x)
-            with autocast(labels.device):
+            with autocast(labels.device, precision):
                 loss = F.binary_cross_entropy_with_logits(model(x).flatten(), target[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -145,34 +208,49 @@ def run_torch(
     *,
     lr: float,
     seed: int,
+    precision: str = "float32",
+    keep_model: bool = False,
     **train_kwargs,
 ) -> RunResult:
     """Build a fresh model (seeded), train it, score it on validation and test, on the
-    device ``data`` lives on (see :func:`to_device`)."""
+    device ``data`` lives on (see :func:`to_device`); ``keep_model`` keeps the trained
+    model in the result (for a diagnosis)."""
     torch.manual_seed(seed)
     device = data["train"][0].device
+    if device.type == "cuda":  # cuDNN's autotuner may pick other kernels on a rerun
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
     model = build().to(device, memory_format=torch.channels_last)
     start = time.perf_counter()
-    losses = train_one_logit(model, *data["train"], prepare, lr=lr, seed=seed, **train_kwargs)
+    losses = train_one_logit(
+        model, *data["train"], prepare, lr=lr, seed=seed, precision=precision, **train_kwargs
+    )
     seconds = time.perf_counter() - start
-    probs = {s: predict_probs(model, data[s][0], prepare) for s in ("val", "test")}
+    probs = {
+        s: predict_probs(model, data[s][0], prepare, precision=precision) for s in ("val", "test")
+    }
     return RunResult(
         val_acc=accuracy(probs["val"], data["val"][1].cpu().numpy()),
         test_acc=accuracy(probs["test"], data["test"][1].cpu().numpy()),
         test_probs=probs["test"],
         batch_loss=losses,
         seconds=seconds,
+        model=model if keep_model else None,
     )
 
 
 @torch.inference_mode()
 def frozen_features(
-    backbone: nn.Module, images: torch.Tensor, prepare: Prepare, batch: int = 64
+    backbone: nn.Module,
+    images: torch.Tensor,
+    prepare: Prepare,
+    batch: int = 64,
+    precision: str = "float32",
 ) -> torch.Tensor:
     """The backbone's features of every image (float32, on ``images``' device), computed
     once in eval mode; the backbone is moved to that device."""
     backbone.to(images.device, memory_format=torch.channels_last).eval()
-    with autocast(images.device):
+    with autocast(images.device, precision):
         features = [backbone(prepare(images[i : i + batch])) for i in range(0, len(images), batch)]
     return torch.cat(features).float()
 

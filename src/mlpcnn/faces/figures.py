@@ -35,26 +35,62 @@ def plot_image_grid(
 
 def plot_lr_sweeps(runs: pd.DataFrame, path: str | Path, *, title: str = "") -> None:
     """Test accuracy against learning rate (log x) with 95% intervals, one line per
-    baseline that sweeps it; a baseline's default-settings run is a dashed horizontal
-    line with its interval shaded. ``runs``: ``baseline``, ``lr`` (NaN: default settings),
-    ``test_acc``, ``test_acc_low``, ``test_acc_high``."""
+    baseline that sweeps it, each nudged sideways a little so that baselines at the same
+    accuracy (several constant ones at 50%) stay visible; a constant run (``constant``
+    column) is a hollow marker. A baseline's default-settings run is a dashed horizontal
+    line with its interval shaded. ``runs``: ``baseline``, ``lr`` (NaN: default
+    settings), ``test_acc``, ``test_acc_low``, ``test_acc_high``, optionally ``constant``."""
     fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
+    swept_baselines = [b for b, g in runs.groupby("baseline", sort=False) if g["lr"].notna().any()]
     for i, (baseline, group) in enumerate(runs.groupby("baseline", sort=False)):
         color = f"C{i % 10}"
         swept = group.dropna(subset=["lr"]).sort_values("lr")
         if len(swept):
+            nudge = 1.07 ** (swept_baselines.index(baseline) - (len(swept_baselines) - 1) / 2)
+            x = swept["lr"].to_numpy() * nudge
             acc = swept["test_acc"].to_numpy()
             low, high = swept["test_acc_low"].to_numpy(), swept["test_acc_high"].to_numpy()
-            ax.errorbar(swept["lr"], acc, yerr=[acc - low, high - acc], marker="o", capsize=3,
-                        color=color, label=baseline)  # fmt: skip
+            ax.errorbar(x, acc, yerr=[acc - low, high - acc], capsize=3, color=color,
+                        label=baseline)  # fmt: skip
+            constant = swept.get("constant", pd.Series(False, index=swept.index)).fillna(False)
+            flags = constant.astype(bool).to_numpy()
+            ax.scatter(x[~flags], acc[~flags], color=color, zorder=3)
+            ax.scatter(x[flags], acc[flags], facecolors="white", edgecolors=color, zorder=3)
         for _, run in group[group["lr"].isna()].iterrows():
             ax.axhline(run["test_acc"], linestyle="--", linewidth=1, color=color,
                        label=f"{baseline} (default settings)")  # fmt: skip
             ax.axhspan(run["test_acc_low"], run["test_acc_high"], color=color, alpha=0.08)
     ax.axhline(0.5, color="lightgrey", linewidth=1)
+    ax.scatter([], [], facecolors="white", edgecolors="grey", label="hollow: constant run")
     ax.set_xscale("log")
-    label_axes(ax, "learning rate", "test accuracy", fontsize="small", loc="center left",
+    x_label = "learning rate (each baseline nudged sideways to stay visible)"
+    label_axes(ax, x_label, "test accuracy", fontsize="small", loc="center left",
                bbox_to_anchor=(1.01, 0.5))  # fmt: skip
     if title:
         ax.set_title(title, fontsize="medium")
     save_figure(fig, path)
+
+
+def plot_q2_examples(
+    test_images: np.ndarray, q2: Sequence[dict], path: str | Path, shown: int, kind: str
+) -> None:
+    """7.6 Q2 as one figure: a row of up to ``shown`` test images ``(3, H, W)`` per
+    (best, worst) pair of ``q2`` (see ``analysis.q2_examples``), each titled with the true
+    class and both models' p(fake)."""
+    images, titles, rows = [], [], []
+    for q in q2:
+        best, worst = q["best"]["baseline"], q["worst"]["baseline"]
+        picked = q["shown_test_indices"]
+        blank = [np.full_like(test_images[0], 255)] * (shown - len(picked))
+        images += [test_images[i] for i in picked] + blank
+        titles += [
+            f"true: {label}\n{best} {b:.2f}\n{worst} {w:.2f}"
+            for label, b, w in zip(
+                q["shown_labels"], q["best_p_fake"], q["worst_p_fake"], strict=True
+            )
+        ]
+        titles += [""] * len(blank)
+        constant = " (constant)" if q["worst_constant"] else ""
+        rows.append(f"{best} right, {worst}{constant} wrong: {len(picked)} of {q['candidates']}")
+    plot_image_grid(images, path, columns=shown, titles=titles,
+                    title=f"7.6 Q2 ({kind}), p(fake) shown; rows: " + "; ".join(rows))  # fmt: skip

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from mlpcnn.common.params import InvalidParam, number_label
+from mlpcnn.faces.analysis import choose_run, is_constant, lr_of, seed_run
 from mlpcnn.faces.backbones import random_architecture, resolve_backbone
 from mlpcnn.faces.baselines import (
     Data,
@@ -33,6 +34,7 @@ from mlpcnn.faces.baselines import (
     to_unit,
     xgboost_run,
 )
+from mlpcnn.faces.diagnosis import diagnose_constant
 
 COURSE = ("xgboost", "scratch", "linear_probe", "sklearn_logreg", "finetune")
 EXTRAS = ("finetune_long", "scratch_backbone", "handmade")
@@ -42,10 +44,10 @@ IMAGE_NETWORKS = ("scratch", "scratch_backbone", "finetune", "finetune_long")
 PRETRAINED = ("linear_probe", "sklearn_logreg", "finetune", "finetune_long")
 TRAIN_KEYS = ("lrs", "epochs", "batch_size", "schedule", "augment")
 KEYS = {  # what each strategy's own params may set (the shared train keys apply to torch ones)
-    "xgboost": ("lrs",),
-    "sklearn_logreg": ("max_iter",),
-    "handmade": (),
-} | {s: TRAIN_KEYS for s in TORCH}
+    "xgboost": ("lrs", "seeds"),
+    "sklearn_logreg": ("max_iter", "seeds"),
+    "handmade": ("seeds",),
+} | {s: (*TRAIN_KEYS, "seeds") for s in TORCH}
 SCHEDULES = ("constant", "cosine")
 AUGMENT = "random horizontal flip, random crop of 200/224 of each side resized back (per batch)"
 
@@ -58,11 +60,19 @@ def input_of(strategy: str) -> str:
     return "scratch" if strategy in ("scratch", "handmade") else "pretrained"
 
 
+COURSE_STEPS = 44  # the course's batches an epoch: about 1,400 training images / 32
+
+
 @dataclass(frozen=True)
 class Settings:
-    """How a strategy runs; ``lrs``: learning rates, ``[None]`` for default settings."""
+    """How a strategy runs; ``lrs``: learning rates, ``[None]`` for default settings.
 
-    seed: int
+    ``seeds``: the learning-rate sweep runs with the first (one run per rate, as the course
+    does); the rate chosen on validation is then trained again with each of the others.
+    ``precision``: ``float32`` or ``bfloat16`` (autocast), see ``resolve_precision``.
+    """
+
+    seeds: tuple[int, ...] = (0,)
     lrs: list[float | None] = field(default_factory=lambda: [None])
     epochs: int = 1
     batch_size: int = 32
@@ -71,6 +81,7 @@ class Settings:
     max_iter: int = 100
     backbone: str = "efficientnet_lite0"  # a resolved name, see backbones.resolved_name
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    precision: str = "float32"
 
     def check(self) -> None:
         lrs = self.lrs
@@ -84,6 +95,14 @@ class Settings:
             )
         ):
             raise InvalidParam(f"lrs: expected positive learning rates, got {lrs!r}")
+        seeds = self.seeds
+        if (
+            not isinstance(seeds, tuple | list)
+            or not seeds
+            or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in seeds)
+            or len(set(seeds)) != len(seeds)
+        ):
+            raise InvalidParam(f"seeds: expected distinct non-negative integers, got {seeds!r}")
         for name in ("epochs", "batch_size", "max_iter"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -96,7 +115,40 @@ class Settings:
             raise InvalidParam(f"augment: expected true or false, got {self.augment!r}")
 
 
-Runs = tuple[dict[str, RunResult], dict]
+Run = Callable[..., RunResult]  # (lr, seed, **overrides) -> one trained and scored run
+
+
+@dataclass
+class StrategyRuns:
+    """What one strategy ran: the sweep (one run per learning rate, first seed), the run
+    chosen on validation, that rate at every seed, and the notes on what was trained."""
+
+    sweep: dict[str, RunResult]
+    chosen: str
+    seeds: dict[int, RunResult]  # seed -> the chosen rate's run (the first is the sweep's)
+    notes: dict
+    diagnosis: dict | None = None
+    longer: RunResult | None = None  # the diagnosis's run for the course's step count
+
+    def seed_names(self) -> dict[int, str]:
+        """seed -> the name of the chosen rate's run with it (the first seed's is the
+        sweep's run, the others ``<chosen> seed <k>``)."""
+        first = next(iter(self.seeds))
+        return {k: self.chosen if k == first else seed_run(self.chosen, k) for k in self.seeds}
+
+    def seconds(self) -> dict[str, float]:
+        """Each run's training time by name, and the diagnosis's longer run, if any."""
+        out = {name: r.seconds for name, r in self.runs().items()}
+        if self.longer is not None:
+            out["diagnosis: the course's step count"] = self.longer.seconds
+        return out
+
+    def runs(self) -> dict[str, RunResult]:
+        """Every run by name: the sweep's, then the chosen rate's with the other seeds."""
+        names = self.seed_names()
+        return self.sweep | {
+            names[k]: r for k, r in self.seeds.items() if names[k] not in self.sweep
+        }
 
 
 def run_strategy(
@@ -104,8 +156,12 @@ def run_strategy(
     images: Mapping[str, np.ndarray],
     labels: Mapping[str, np.ndarray],
     settings: Settings,
-) -> Runs:
-    """Every run of ``strategy`` on ``images`` (its input, per split) and ``labels``."""
+    diagnose: bool = True,
+) -> StrategyRuns:
+    """Every run of ``strategy`` on ``images`` (its input, per split) and ``labels``: the
+    sweep at the first seed, the rate chosen on validation at every seed, and, where the
+    course's scratch ResNet18 ends constant (and ``diagnose``), :func:`diagnose_constant`
+    (the extra ``scratch_backbone`` is not diagnosed: the section's time budget)."""
     if strategy not in STRATEGIES:
         raise InvalidParam(f"strategy: expected one of {', '.join(STRATEGIES)}, got {strategy!r}")
     settings.check()
@@ -114,13 +170,36 @@ def run_strategy(
     if settings.augment and strategy not in IMAGE_NETWORKS:
         raise InvalidParam(f"augment: {strategy} does not train a network on images")
     data = {s: (torch.from_numpy(images[s]), torch.from_numpy(labels[s])) for s in labels}
-    runner = {
-        "xgboost": xgboost_runs,
-        "handmade": handmade_runs,
-        "scratch": scratch_runs,
-        "scratch_backbone": scratch_runs,
-    }.get(strategy, pretrained_runs)
-    return runner(strategy, data, settings)
+    maker = {
+        "xgboost": xgboost_runner,
+        "handmade": handmade_runner,
+        "scratch": scratch_runner,
+        "scratch_backbone": scratch_runner,
+    }.get(strategy, pretrained_runner)
+    run, notes, prepared = maker(strategy, data, settings)
+    first, *others = settings.seeds
+    lrs = (  # XGBoost's defaults, then any rates as an extra; the regressions have none
+        settings.lrs
+        if strategy in TORCH
+        else [None, *(x for x in settings.lrs if x)]
+        if strategy == "xgboost"
+        else [None]
+    )
+    keep = diagnose and strategy == "scratch"
+    sweep = {run_label(lr): run(lr, first, keep_model=keep) for lr in lrs}
+    chosen = choose_run(strategy, sweep)
+    notes |= sweep[chosen].extra  # what the chosen fit reports (convergence, coefficients)
+    lr = lr_of(chosen)
+    seeds = {first: sweep[chosen]} | {seed: run(lr, seed) for seed in others}
+    diagnosis = longer = None
+    if keep and is_constant(labels["test"], sweep[chosen].test_probs):
+        # the course's epoch (44 steps), and at least twice what the run itself trained
+        steps = max(COURSE_STEPS, 2 * len(sweep[chosen].batch_loss))
+        longer = run(lr, first, steps=steps)
+        diagnosis = diagnose_constant(sweep[chosen], prepared, longer, settings.precision)
+    for result in sweep.values():
+        result.model = None  # the weights were kept for the diagnosis only
+    return StrategyRuns(sweep, chosen, seeds, notes, diagnosis, longer)
 
 
 def run_label(lr: float | None) -> str:
@@ -139,32 +218,34 @@ def training(strategy: str, settings: Settings) -> dict | None:
         "optimizer": "adam",
         "loss": "BCEWithLogitsLoss",
         "threshold": 0.5,
-        "precision": "bfloat16 autocast" if settings.device.type == "cuda" else "float32",
     }
 
 
-def xgboost_runs(strategy: str, data: Data, settings: Settings) -> Runs:
-    """XGBoost with default settings; listed learning rates are an extra sweep beside it."""
+Runner = tuple[Run, dict, tuple | None]  # run, notes, (data, prepare) of a torch network
+
+
+def xgboost_runner(strategy: str, data: Data, settings: Settings) -> Runner:
+    """XGBoost with default settings (``lr None``); a learning rate is an extra run."""
     pixels = {s: (x.numpy().astype(np.float32) / 255, y.numpy()) for s, (x, y) in data.items()}
-    lrs = [None, *(lr for lr in settings.lrs if lr is not None)]
-    runs = {run_label(lr): xgboost_run(pixels, settings.seed, lr) for lr in lrs}
-    swept = "" if len(lrs) == 1 else "; the learning-rate runs are an extra sweep"
-    return runs, {
-        "model": f"XGBClassifier with default settings{swept}",
-        "input": "resize 224, centre crop 64, flatten: 12,288 values in [0, 1]",
-    }
+    swept = "" if settings.lrs == [None] else "; the learning-rate runs are an extra sweep"
+    return (
+        lambda lr, seed, **_: xgboost_run(pixels, seed, lr),
+        {"model": f"XGBClassifier with default settings{swept}",
+         "input": "resize 224, centre crop 64, flatten: 12,288 values in [0, 1]"},
+        None,
+    )  # fmt: skip
 
 
-def handmade_runs(strategy: str, data: Data, settings: Settings) -> Runs:
-    result = handmade_run(data, settings.seed)
-    return {run_label(None): result}, result.extra | {
+def handmade_runner(strategy: str, data: Data, settings: Settings) -> Runner:
+    notes = {
         "model": "LogisticRegression (defaults, standardised inputs) on the log mean squared "
         "Laplacian residual of each colour channel (3 features)",
         "input": "resize 224",
     }
+    return lambda lr, seed, **_: handmade_run(data, seed), notes, None
 
 
-def scratch_runs(strategy: str, data: Data, settings: Settings) -> Runs:
+def scratch_runner(strategy: str, data: Data, settings: Settings) -> Runner:
     """Random weights: ResNet18 on the scratch input (the course's), or the pretrained
     backbone's architecture on the pretrained input (``scratch_backbone``)."""
     data = to_device(data, settings.device)
@@ -179,52 +260,54 @@ def scratch_runs(strategy: str, data: Data, settings: Settings) -> Runs:
         notes = {"model": f"{name} from random initialisation, one logit (the pretrained "
                  "strategies' architecture and input, without the ImageNet weights)",
                  "input": f"{name} preset"}  # fmt: skip
-    runs = {
-        run_label(lr): run_torch(
-            lambda: random_architecture(name), data, prepare, lr=lr, seed=settings.seed,
-            **torch_args(settings, data),
-        )
-        for lr in settings.lrs
-    }  # fmt: skip
-    return runs, notes
+
+    def run(lr: float, seed: int, **overrides) -> RunResult:
+        return run_torch(lambda: random_architecture(name), data, prepare, lr=lr, seed=seed,
+                         **torch_args(settings, data) | overrides)  # fmt: skip
+
+    return run, notes, (data, prepare)
 
 
-def pretrained_runs(strategy: str, data: Data, settings: Settings) -> Runs:
+def pretrained_runner(strategy: str, data: Data, settings: Settings) -> Runner:
     backbone = resolve_backbone(settings.backbone)
     data = to_device(data, settings.device)
     prepare = lambda batch: backbone.normalise(to_unit(batch))  # noqa: E731
     notes = {"backbone": backbone.name, "input": f"{backbone.name} preset"}
     if strategy in ("linear_probe", "sklearn_logreg"):
         features = {
-            s: (frozen_features(backbone.features, x, prepare), y) for s, (x, y) in data.items()
+            s: (frozen_features(backbone.features, x, prepare, precision=settings.precision), y)
+            for s, (x, y) in data.items()
         }
         notes["features"] = "computed once by the frozen backbone in eval mode, reused by every run"
         if strategy == "sklearn_logreg":
             numpy = {s: (f.cpu().numpy(), y.cpu().numpy()) for s, (f, y) in features.items()}
-            result = logistic_regression(numpy, settings.max_iter, settings.seed)
-            return {run_label(None): result}, notes | result.extra | {
-                "model": "scikit-learn LogisticRegression on the frozen features"
-            }
-        runs = {
-            run_label(lr): run_torch(
-                lambda: nn.Linear(backbone.feature_dim, 1), features, lambda f: f, lr=lr,
-                seed=settings.seed, **torch_args(settings, features),
+
+            def fit(lr: None, seed: int, **_) -> RunResult:
+                return logistic_regression(numpy, settings.max_iter, seed)
+
+            return (
+                fit,
+                notes | {"model": "scikit-learn LogisticRegression on the frozen features"},
+                None,
             )
-            for lr in settings.lrs
-        }  # fmt: skip
-        return runs, notes | {"model": "a linear head on the frozen features"}
+
+        def probe(lr: float, seed: int, **overrides) -> RunResult:
+            head = lambda: nn.Linear(backbone.feature_dim, 1)  # noqa: E731
+            args = torch_args(settings, features) | overrides
+            return run_torch(head, features, lambda f: f, lr=lr, seed=seed, **args)
+
+        return probe, notes | {"model": "a linear head on the frozen features"}, None
 
     def build() -> nn.Module:
         fresh = resolve_backbone(backbone.name)
         return nn.Sequential(fresh.features, nn.Linear(fresh.feature_dim, 1))
 
-    runs = {
-        run_label(lr): run_torch(
-            build, data, prepare, lr=lr, seed=settings.seed, **torch_args(settings, data)
-        )
-        for lr in settings.lrs
-    }
-    return runs, notes | {"model": f"{backbone.name}, every layer trained, with a new linear head"}
+    def tune(lr: float, seed: int, **overrides) -> RunResult:
+        return run_torch(build, data, prepare, lr=lr, seed=seed,
+                         **torch_args(settings, data) | overrides)  # fmt: skip
+
+    notes |= {"model": f"{backbone.name}, every layer trained, with a new linear head"}
+    return tune, notes, None
 
 
 def torch_args(settings: Settings, data: Data) -> dict:
@@ -236,4 +319,5 @@ def torch_args(settings: Settings, data: Data) -> dict:
         "batch_size": settings.batch_size,
         "schedule": settings.schedule,
         "augment": augment,
+        "precision": settings.precision,
     }

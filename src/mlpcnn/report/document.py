@@ -20,7 +20,7 @@ from mlpcnn.report.cities import (
     section_grid,
     section_learning_rate,
 )
-from mlpcnn.report.faces import COURSE_BASELINES, accuracy, section_deepfake, section_errors
+from mlpcnn.report.faces import COURSE_BASELINES, section_deepfake, section_errors
 from mlpcnn.report.markdown import flat_figure, interval, num, pct, pvalue, table
 from mlpcnn.report.study import Study
 
@@ -181,17 +181,20 @@ def results_table(study: Study) -> str:
     if "error_analysis" in m:
         d = m["error_analysis"]
         for strategy in COURSE_BASELINES:  # the course figures only beside course data
-            if strategy in d["chosen_by_val"]:
-                run = d["chosen_by_val"][strategy]
+            if strategy in d["baselines"]:
+                b = d["baselines"][strategy]
                 how = (
                     "default parameters"
-                    if run["lr"] is None
-                    else f"lr {run['lr']:g} chosen on validation"
+                    if b["lr"] is None
+                    else f"lr {b['lr']:g} chosen on validation"
                 )
-                rows.append([f"7.4 ({d['dataset']})", f"{strategy} ({how}): test accuracy [95% Wilson]",
-                             accuracy(run), "-" if d["dataset"] == "standin" else
+                flag = (f", constant in {len(b['constant_seeds'])} of {len(b['seeds'])} seeds"
+                        if b["constant_seeds"] else "")  # fmt: skip
+                rows.append([f"7.4 ({d['dataset']})", f"{strategy} ({how}{flag}): test accuracy, "
+                             f"{b['test_acc']['n']} seeds", interval(b["test_acc"]),
+                             "-" if d["dataset"] == "standin" else
                              pct(study.reference_value("deepfake_test_acc", "A", strategy))])  # fmt: skip
-        if "handmade" in d["extras"]:
+        if "handmade" in d["baselines"]:
             rows.append([f"beyond ({d['dataset']})", "hand-made detector (residual energy + logistic "
-                         "regression): test accuracy [95% Wilson]", accuracy(d["extras"]["handmade"]), "-"])  # fmt: skip
+                         "regression): test accuracy", interval(d["baselines"]["handmade"]["test_acc"]), "-"])  # fmt: skip
     return table(["section", "result", "this pipeline", "course reports"], rows)
