@@ -102,6 +102,15 @@ def _seeds(study: Study) -> str:
         parts.append(f"grid: {grid.get('seeds')} per cell")
     if "implicit_encoding" in m:
         parts.append(f"implicit encoding: {len(m['implicit_encoding'].get('seeds', []))}")
+    faces = {
+        k: len(b["seeds"]) for k, b in m.get("error_analysis", {}).get("baselines", {}).items()
+    }
+    if faces:
+        most = max(faces.values())
+        fewer = ", ".join(f"{k} {n}" for k, n in faces.items() if n < most)
+        parts.append(
+            f"deepfake: {most} per baseline at its chosen rate" + (f" ({fewer})" if fewer else "")
+        )
     return "; ".join(parts) or "n/a"
 
 
