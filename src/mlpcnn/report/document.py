@@ -20,7 +20,7 @@ from mlpcnn.report.cities import (
     section_grid,
     section_learning_rate,
 )
-from mlpcnn.report.faces import COURSE_BASELINES, section_deepfake, section_errors
+from mlpcnn.report.faces import COURSE_BASELINES, section_deepfake, section_errors, seeds_text
 from mlpcnn.report.markdown import flat_figure, interval, num, pct, pvalue, table
 from mlpcnn.report.study import Study
 
@@ -199,11 +199,11 @@ def results_table(study: Study) -> str:
                 )
                 flag = (f", constant in {len(b['constant_seeds'])} of {len(b['seeds'])} seeds"
                         if b["constant_seeds"] else "")  # fmt: skip
-                rows.append([f"7.4 ({d['dataset']})", f"{strategy} ({how}{flag}): test accuracy, "
-                             f"{b['test_acc']['n']} seeds", interval(b["test_acc"]),
+                rows.append([f"7.4 ({d['dataset']})", f"{strategy} ({how}{flag}): test accuracy "
+                             "over seeds", seeds_text(b),
                              "-" if d["dataset"] == "standin" else
                              pct(study.reference_value("deepfake_test_acc", "A", strategy))])  # fmt: skip
         if "handmade" in d["baselines"]:
             rows.append([f"beyond ({d['dataset']})", "hand-made detector (residual energy + logistic "
-                         "regression): test accuracy", interval(d["baselines"]["handmade"]["test_acc"]), "-"])  # fmt: skip
+                         "regression): test accuracy", seeds_text(d["baselines"]["handmade"]), "-"])  # fmt: skip
     return table(["section", "result", "this pipeline", "course reports"], rows)
