@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from stage_shared import PLOTS, InputError, read_params, run
 
@@ -18,7 +19,8 @@ REFERENCES = Path("data/references/course_reports.yaml")
 
 
 def load_study(plots: Path = PLOTS, out: Path = OUT) -> Study:
-    """Every ``plots/<stage>[/<item>]/summary.json`` and PNG, params.yaml, the references."""
+    """Every ``plots/<stage>[/<item>]/summary.json``, ``history.csv`` and PNG, params.yaml,
+    the references."""
     results: dict = {}
     for path in sorted(plots.rglob("summary.json")):
         parts = path.relative_to(plots).parent.parts
@@ -35,7 +37,12 @@ def load_study(plots: Path = PLOTS, out: Path = OUT) -> Study:
     if not REFERENCES.is_file():
         raise InputError(f"{REFERENCES}: missing (the course reports' figures)")
     references = yaml.safe_load(REFERENCES.read_text())
-    return Study(results=results, params=read_params(), figures=figures, references=references)
+    histories = {
+        path.relative_to(plots).parent.as_posix(): pd.read_csv(path)
+        for path in sorted(plots.rglob("history.csv"))
+    }
+    return Study(results=results, params=read_params(), figures=figures,
+                 references=references, histories=histories)  # fmt: skip
 
 
 def main() -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from mlpcnn.cities.stats import compare, seed_interval
@@ -51,30 +53,63 @@ def learning_rate_summary(good_losses: list[float]) -> dict:
 LEARNING_RATE = learning_rate_summary([0.25, 0.26, 0.24])
 
 
+def learning_rate_history(good_losses: list[float], epochs: int = 20) -> pd.DataFrame:
+    """Per-epoch history to go with ``learning_rate_summary``: lr 1 NaN from epoch 3,
+    lr 0.001 falling to ``good_losses`` at the last epoch."""
+    rows = []
+    for seed, final in enumerate(good_losses):
+        for e in range(1, epochs + 1):
+            decay = 0.5 * (np.exp(-e / 3) - np.exp(-epochs / 3))
+            rows.append(
+                {
+                    "epoch": e,
+                    "seed": seed,
+                    "lr": 0.001,
+                    "train_loss": final + decay,
+                    "val_loss": final + decay,
+                }
+            )
+            rows.append(
+                {
+                    "epoch": e,
+                    "seed": seed,
+                    "lr": 1.0,
+                    "train_loss": NAN if e >= 3 else 2.5,
+                    "val_loss": NAN if e >= 3 else 2.5,
+                }
+            )
+    return pd.DataFrame(rows)  # fmt: skip
+
+
 def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run() -> None:
-    report = render_report(Study({"prepare_cities": CITIES, "mlp_learning_rate": LEARNING_RATE}))
+    histories = {"mlp_learning_rate": learning_rate_history([0.25, 0.26, 0.24])}
+    report = render_report(Study({"prepare_cities": CITIES, "mlp_learning_rate": LEARNING_RATE},
+                                 histories=histories))  # fmt: skip
     assert report.startswith("# The MLP and CNN study, reproduced")
     assert "99.00% validation and 98.00% test accuracy" in report
-    assert "lr 1 diverged (loss NaN or infinite) in 3 of 3 seeds." in report
-    assert (
-        "| 1.0 | n/a | 2.500 [" in report
-        and "diverged in 3 of 3 seeds (epochs 3, 3, 4) |" in report
-    )
-    assert "By the final validation loss, lr 0.001 is lowest (0.250 [" in report
+    assert "| 1.0 | n/a | 2.500 [" in report and "| diverged (3 of 3 seeds) |" in report
+    assert "By the final validation loss, lr 0.001 is lowest (0.250)" in report
+    assert "- **6.1 Q1**: lr 0.001: the lowest final validation loss" in report
+    assert "lr 1: diverged (3 of 3 seeds)" in report
+    # Without the history the table still reads the summary, and says what is missing.
+    bare = render_report(Study({"mlp_learning_rate": LEARNING_RATE}))
+    assert "diverged in 3 of 3 seeds (epochs 3, 3, 4) |" in bare
+    assert "**Answer.** n/a: the per-epoch history is missing." in bare
     for stage in ("mlp_epochs", "mlp_batchnorm", "mlp_batch_size", "mlp_select", "gradient_study",
                   "implicit_encoding", "error_analysis"):  # fmt: skip
         assert f"the results of `{stage}` are missing" in report
     sections = [line for line in report.splitlines() if line.startswith("## ")]
-    # The headline results first, the run's details last.
-    assert sections[:3] == ["## Results at a glance", "## Data", sections[2]]
-    assert sections[2].startswith("## 6.1 Q1") and sections[-2].startswith("## 7.2")
+    # The answers first, then the headline results, the run's details last.
+    assert sections[:4] == ["## Findings", "## Results at a glance", "## Data", sections[3]]
+    assert sections[3].startswith("## 6.1 Q1") and sections[-2].startswith("## 7.2")
     assert sections[-1] == "## Appendix: the run"
     assert "| mlp_learning_rate | 12.5 |" in report
 
 
 def test_text_follows_the_numbers() -> None:
-    report = render_report(Study({"mlp_learning_rate": learning_rate_summary([0.5, 0.5, 0.5])}))
-    assert "lr 0.001 is lowest (0.500 [0.500, 0.500])" in report
+    report = render_report(Study({"mlp_learning_rate": learning_rate_summary([0.5, 0.5, 0.5])},
+                                 histories={"mlp_learning_rate": learning_rate_history([0.5] * 3)}))  # fmt: skip
+    assert "lr 0.001 is lowest (0.500)" in report and "| 0.500 [0.500, 0.500] |" in report
     assert (
         "diverged" in report
         and "*Not in this run: the results of `prepare_cities` are missing.*" in report

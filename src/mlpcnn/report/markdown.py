@@ -72,3 +72,27 @@ def verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
         return f"{a} and {b} are not distinguishable on {what} with {n} seeds ({size}; {where})."
     word = "higher" if diff > 0 else "lower"
     return f"{a} has a {word} {what} than {b} ({size}; {where})."
+
+
+def paired_verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
+    """One paired comparison (see ``verdicts.paired.paired_compare``) as a sentence that
+    names its test, its family, its Holm-adjusted p and, between 0.01 and 0.1, says the
+    verdict is borderline."""
+    diff, n = test.get("difference"), test.get("n", 0)
+    if percent:
+        size = f"{points(diff)} [{100 * test['low']:+.2f}, {100 * test['high']:+.2f}]"
+    else:
+        size = f"{diff:+.4f} [{test['low']:+.4f}, {test['high']:+.4f}]"
+    if test.get("p_holm") is None:
+        return f"{a} against {b} on {what}: not testable with {n} seed(s) ({size})."
+    where = (
+        f"{test['test']} over {n} seeds, {test['correction']}-adjusted over {test['family']} "
+        f"comparison{'s' if test['family'] != 1 else ''}: p = {pvalue(test['p_holm'])}"
+    )
+    flag = ", borderline" if test["strength"] == "borderline" else ""
+    if not test["distinguishable"]:
+        return (
+            f"{a} and {b} are not distinguishable on {what} with {n} seeds{flag} ({size}; {where})."
+        )
+    word = "higher" if diff > 0 else "lower"
+    return f"{a} has a {word} {what} than {b}{flag} ({size}; {where})."

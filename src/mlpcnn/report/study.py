@@ -16,12 +16,15 @@ class Study:
     - ``params``: params.yaml as the stages read it.
     - ``figures``: ``"<stage>/<figure>"`` -> the PNG's path relative to the report.
     - ``references``: the course reports' figures, each with its report and section.
+    - ``histories``: each stage's per-epoch history (one row per epoch and seed) by
+      ``"<stage>"`` or ``"<stage>/<item>"``, as pandas DataFrames.
     """
 
     results: Mapping[str, Any]
     params: Mapping[str, Any] = field(default_factory=dict)
     figures: Mapping[str, str] = field(default_factory=dict)
     references: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    histories: Mapping[str, Any] = field(default_factory=dict)
 
     def figure(self, name: str, caption: str) -> str:
         """A Markdown image link to figure ``name``, or a note that the run has none."""

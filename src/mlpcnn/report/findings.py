@@ -1,0 +1,93 @@
+"""The report's opening: one line per handout question, its verdict, the figure it rests
+on and its strength, built from the same answers as the sections below it."""
+
+from __future__ import annotations
+
+from mlpcnn.report import answers
+from mlpcnn.report.cities import grid_answer, q1_answer, q2_answer, q3_answer, q4_answer
+from mlpcnn.report.faces import seeds_text
+from mlpcnn.report.markdown import pct, points, pvalue
+from mlpcnn.report.study import Study
+
+
+def _line(question: str, text: str, *figures: str) -> str:
+    where = ", ".join(f"`plots/{f}.png`" for f in figures)
+    return f"- **{question}**: {text}" + (f" *({where})*" if where else "")
+
+
+def cities_lines(s: Study) -> list[str]:
+    m, out = s.results, []
+    lr = answers.learning_rate(s)
+    if lr:
+        out.append(_line("6.1 Q1", q1_answer(s, lr), "mlp_learning_rate/val_loss"))
+    if "mlp_epochs" in m:
+        out.append(_line("6.1 Q2", q2_answer(s, m["mlp_epochs"]), "mlp_epochs/loss"))
+    bn = answers.batchnorm(s)
+    if bn:
+        threshold = m["mlp_batchnorm"]["accuracy_threshold"]
+        out.append(_line("6.1 Q3", q3_answer(bn, threshold), "mlp_batchnorm/batchnorm"))
+    bs = answers.batch_size(s)
+    if bs:
+        out.append(_line("6.1 Q4", q4_answer(m["mlp_batch_size"], bs), "mlp_batch_size/val_acc_base",
+                         "mlp_batch_size/stability"))  # fmt: skip
+    if "mlp_select" in m:
+        out.append(_line("6.2 Q1-Q4", grid_answer(s), "mlp_select/best_worst_curves",
+                         "mlp_select/depth_width"))  # fmt: skip
+    g = m.get("gradient_study")
+    if g:
+        out.append(_line(
+            "6.2 Q5",
+            f"vanishing: {pct(g['seeds_with_dead_layer']['after_training'], 0)} of {len(g['seeds'])} "
+            f"networks have a dead layer after training (at initialisation "
+            f"{pct(g['seeds_with_dead_layer']['init'], 0)}), and above it the gradient still falls "
+            f"{g['decay_decades_per_layer_init']['median']:.2f} decades per layer towards the input "
+            f"(median over seeds); mean validation accuracy {pct(g['final_val_acc']['mean'])}.",
+            "gradient_study/gradients", "gradient_study/profile"))  # fmt: skip
+    f = m.get("residual_study")
+    if f:
+        best = f["arms"][f["best_fix"]]
+        t = best["test_vs_control"]
+        out.append(_line(
+            "6.2 Q6",
+            f"{f['best_fix']} ({', '.join(best['arm'])}) restores the flow and reaches "
+            f"{pct(best['table']['val_acc_mean'])}, {points(t['difference'])} over {f['control']} "
+            f"(Welch's t-test, Holm p = {pvalue(t['p_holm'])}); its three changes are not separated.",
+            "residual_study/fixes"))  # fmt: skip
+    q7 = m.get("implicit_encoding")
+    if q7:
+        t = q7["val_difference_test"]
+        out.append(_line(
+            "6.2 Q7",
+            f"the sine encoding gains {points(q7['difference_sine_minus_raw']['val_acc'])} validation "
+            f"accuracy over the raw input ({t['test']}, p = {pvalue(t['p_holm'])}); both with batch norm.",
+            "implicit_encoding/boundaries"))  # fmt: skip
+    return out
+
+
+def faces_lines(s: Study) -> list[str]:
+    d = s.results.get("error_analysis")
+    if not d:
+        return []
+    ranking, b = d["ranking"], d["baselines"]
+    apart = [c for c in d["comparisons"] if c["p_holm"] is not None and c["p_holm"] < 0.05]
+    out = [_line(
+        f"7.4 ({d['dataset']})",
+        "ranking by mean test accuracy over seeds: " + ", ".join(f"{k} {seeds_text(b[k])}" for k in ranking[:2])
+        + f" ... {ranking[-1]} {seeds_text(b[ranking[-1]])}; {len(apart)} of {len(d['comparisons'])} pairs "
+        "distinguishable image by image (McNemar on majority votes, Holm).",
+        "error_analysis/test_acc_vs_lr",
+    )]  # fmt: skip
+    q2 = d["q2"][0] if d["q2"] else None
+    if q2:
+        out.append(_line(
+            "7.6",
+            f"Q1 per baseline its two best runs and its worst (section 7.2); Q2 {len(q2['shown_files'])} "
+            f"test images that {q2['best']['baseline']} gets right and {q2['worst']['baseline']} wrong.",
+            "error_analysis/best_right_worst_wrong"))  # fmt: skip
+    return out
+
+
+def section_findings(s: Study) -> str:
+    """One line per question, cities then faces."""
+    lines = cities_lines(s) + faces_lines(s)
+    return "\n".join(["## Findings", "", *lines]) if lines else ""

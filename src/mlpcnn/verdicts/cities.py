@@ -1,0 +1,249 @@
+"""Answers to the handout's questions of section 6, read from the stages' histories.
+
+Each function takes a stage's per-epoch history (one row per epoch and seed, as the
+stage wrote it) and the figures of its summary, and returns what the report states:
+curve verdicts (``curves``), paired comparisons (``paired``), trends. Nothing here
+trains or reads files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mlpcnn.verdicts.curves import CONVERGED, IMPROVING, OVERFITTING, RULE, CurveRule, classify_run
+from mlpcnn.verdicts.paired import paired_compare, strength, trend
+
+
+def finals(
+    history: pd.DataFrame, value: str, group: Callable[[pd.Series], str] | None = None
+) -> pd.DataFrame:
+    """The last epoch's ``value``: one row per seed, one column per run (``group`` names
+    a history row's run; without it, one column ``value``)."""
+    h = history.assign(run=history.apply(group, axis=1) if group else value)
+    last = h.loc[h.groupby(["run", "seed"], sort=False)["epoch"].idxmax()]
+    table = last.pivot(index="seed", columns="run", values=value)
+    return table[list(dict.fromkeys(h["run"]))]
+
+
+def runs_by(history: pd.DataFrame, group: Callable[[pd.Series], str]) -> dict[str, pd.DataFrame]:
+    """The history split into runs, in the order they first appear."""
+    names = history.apply(group, axis=1)
+    return {name: history[names == name] for name in dict.fromkeys(names)}
+
+
+def versus_best(table: pd.DataFrame, higher_is_better: bool) -> tuple[str, dict[str, dict]]:
+    """The column with the best mean, and a paired t-test of it against every other
+    (one Holm family): ``"<best> vs <other>"`` -> the test."""
+    means = table.mean()
+    finite = means[np.isfinite(table).all()]
+    best = finite.idxmax() if higher_is_better else finite.idxmin()
+    pairs = {
+        f"{best} vs {o}": (table[best].to_numpy(), table[o].to_numpy())
+        for o in table.columns
+        if o != best and np.isfinite(table[o]).all()
+    }
+    return str(best), paired_compare(pairs)
+
+
+def learning_rate(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
+    """6.1 Q1: each rate's curve verdict; the winner by final and by best validation loss,
+    each tested against every other rate (paired over seeds, Holm over the rates)."""
+    name = lambda r: f"lr {r['lr']:g}"  # noqa: E731
+    runs = {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()}
+    best = history.assign(run=history.apply(name, axis=1)).pivot_table(
+        index="seed", columns="run", values="val_loss", aggfunc="min", sort=False
+    )
+    out = {"runs": runs}
+    for criterion, table in (("final", finals(history, "val_loss", name)), ("best", best)):
+        winner, tests = versus_best(table, higher_is_better=False)
+        out[criterion] = {"winner": winner, "mean": float(table[winner].mean()), "versus": tests}
+    return out
+
+
+def batchnorm(
+    history: pd.DataFrame,
+    epochs_to_threshold: Mapping[str, Sequence[int | None]],
+    prior_loss: float,
+    rule: CurveRule = RULE,
+) -> dict:
+    """6.1 Q3: final validation accuracy and epochs to the threshold, each arm against
+    each (paired over seeds, Holm over the pairs; epochs on a log scale, a seed that
+    never reaches the threshold counted at one epoch past the end)."""
+    name = lambda r: r["arm"]  # noqa: E731
+    acc = finals(history, "val_acc", name)
+    last = int(history["epoch"].max())
+    epochs = pd.DataFrame(
+        {a: [last + 1 if e is None else e for e in v] for a, v in epochs_to_threshold.items()}
+    )
+    arms = list(acc.columns)
+    pairs = [(a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
+    return {
+        "runs": {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()},
+        "accuracy": paired_compare(
+            {f"{a} vs {b}": (acc[a].to_numpy(), acc[b].to_numpy()) for a, b in pairs}
+        ),
+        "speed": paired_compare(
+            {
+                f"{a} vs {b}": (np.log(epochs[a]), np.log(epochs[b]))
+                for a, b in pairs
+                if a in epochs and b in epochs
+            }
+        ),
+        "speed_ratio": {
+            f"{a} vs {b}": float(np.exp(np.mean(np.log(epochs[a]) - np.log(epochs[b]))))
+            for a, b in pairs
+            if a in epochs and b in epochs
+        },
+    }
+
+
+def batch_size(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
+    """6.1 Q4: per arm, the batch size with the best final validation accuracy against
+    each other (paired over seeds, one Holm family per arm); each run's curve verdict;
+    and, per run, the training loss at the last epoch measured in training mode (the
+    running loss) beside the same data in evaluation mode."""
+    name = lambda r: f"{r['arm']}: batch {int(r['batch_size'])}"  # noqa: E731
+    acc = finals(history, "val_acc", name)
+    arms: dict[str, dict] = {}
+    for arm in dict.fromkeys(history["arm"]):
+        cols = [c for c in acc.columns if c.startswith(f"{arm}: ")]
+        best, tests = versus_best(acc[cols], higher_is_better=True)
+        arms[arm] = {"best": best, "versus": tests}
+    train_mode = finals(history, "train_loss_running", name).mean()
+    eval_mode = finals(history, "train_loss", name).mean()
+    return {
+        "runs": {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()},
+        "arms": arms,
+        "train_mode_loss": {k: float(v) for k, v in train_mode.items()},
+        "eval_mode_loss": {k: float(v) for k, v in eval_mode.items()},
+    }
+
+
+def fit(run: Mapping, train_acc: float, reference: float, margin: float) -> str:
+    """6.2 Q2: the fit verdict of a grid cell from its curve verdict.
+
+    still improving -> under-trained (more epochs would help); converged with the final
+    train accuracy more than ``margin`` below ``reference`` (1-NN) -> under-capacity
+    (plateaued below what the data allows); converged otherwise -> good fit; the curve's
+    own verdict (overfitting, unstable, ...) otherwise.
+    """
+    if run["verdict"] == IMPROVING:
+        return "under-trained"
+    if run["verdict"] == CONVERGED:
+        return "under-capacity" if train_acc < reference - margin else "good fit"
+    return run["verdict"]
+
+
+def grid(
+    histories: Mapping[str, pd.DataFrame],
+    cells: Mapping[str, Mapping],
+    reference: float,
+    margin: float,
+    prior_loss: float,
+    rule: CurveRule = RULE,
+) -> dict:
+    """6.2 Q1-Q4: each cell's curve and fit verdicts and train-validation gap; the best
+    cell against every other (paired over seeds, Holm over the cells); the trend of
+    validation accuracy with log2 depth at the base width and with log2 width at the
+    base depth (per-seed slopes)."""
+    acc = pd.concat({c: finals(h, "val_acc").iloc[:, 0] for c, h in histories.items()}, axis=1)
+    train = pd.concat({c: finals(h, "train_acc").iloc[:, 0] for c, h in histories.items()}, axis=1)
+    runs = {c: classify_run(h, prior_loss, rule) for c, h in histories.items()}
+    best, tests = versus_best(acc, higher_is_better=True)
+    gap = {c: paired_compare({"gap": (train[c].to_numpy(), acc[c].to_numpy())})["gap"] for c in acc}
+    out = {
+        "runs": runs,
+        "fit": {c: fit(runs[c], float(train[c].mean()), reference, margin) for c in acc},
+        "gap": gap,
+        "best": best,
+        "versus": tests,
+        "overfitting": [c for c in acc if runs[c]["verdict"] == OVERFITTING],
+    }
+    return out | _trends(acc, cells)
+
+
+def _trends(acc: pd.DataFrame, cells: Mapping[str, Mapping]) -> dict:
+    """Trends along depth (cells sharing the most common width) and along width (cells
+    sharing the most common depth)."""
+    out = {}
+    for axis, other in (("depth", "width"), ("width", "depth")):
+        values = pd.Series({c: cells[c][other] for c in acc.columns})
+        shared = values.mode().iloc[0]
+        line = sorted((cells[c][axis], c) for c in acc.columns if cells[c][other] == shared)
+        if len(line) < 3:
+            continue
+        x = np.log2([v for v, _ in line])
+        t = trend(x, acc[[c for _, c in line]].to_numpy())
+        out[axis] = {"at": {other: int(shared)}, "cells": [c for _, c in line], **t}
+    return {"trends": out}
+
+
+def same_runs(a: pd.DataFrame, b: pd.DataFrame, value: str = "val_acc") -> dict:
+    """Two stages' histories of what should be one configuration: the largest per-seed
+    difference of ``value`` at the last shared epoch (0.0 when identical)."""
+    epoch = int(min(a["epoch"].max(), b["epoch"].max()))
+    x = a[a["epoch"] == epoch].set_index("seed")[value]
+    y = b[b["epoch"] == epoch].set_index("seed")[value]
+    seeds = x.index.intersection(y.index)
+    d = (x[seeds] - y[seeds]).abs()
+    return {
+        "epoch": epoch,
+        "seeds": len(seeds),
+        "max_difference": float(d.max()) if len(d) else None,
+        "identical": bool(len(d) and (d == 0).all()),
+    }
+
+
+ENCODING_RULE = (
+    "a setting beats 1-NN when the prediction of its seeds' ensemble (mean softmax) gets more "
+    "test cities right than 1-NN by McNemar's exact test, Holm-adjusted over the settings, "
+    "p < {alpha:g}; the setting named best has the highest mean validation accuracy, and its "
+    "test accuracy is reported, not aimed at"
+)
+
+
+def encodings_versus_nearest(settings: Mapping[str, Mapping], alpha: float = 0.05) -> dict:
+    """Beyond 6.2 Q7, the rule fixed before the run with equal seeds (``ENCODING_RULE``).
+
+    ``settings``: each setting's figures as ``encoding_summary`` writes them (its
+    ``ensemble_vs_nearest`` McNemar counts and p, ``val_acc_mean``).
+    """
+    from mlpcnn.cities.stats import holm
+
+    raw = {n: r["ensemble_vs_nearest"]["p_value"] for n, r in settings.items()}
+    adjusted = holm(raw)
+    verdicts = {}
+    for n, r in settings.items():
+        e = r["ensemble_vs_nearest"]
+        ahead = e["a_only"] > e["b_only"]
+        verdicts[n] = {
+            "ahead": ahead,
+            "p_holm": adjusted[n],
+            "beats": bool(ahead and adjusted[n] is not None and adjusted[n] < alpha),
+            "strength": strength(adjusted[n]),
+        }
+    best = max(settings, key=lambda n: settings[n]["val_acc_mean"])
+    return {"settings": verdicts, "best_by_validation": best, "family": len(raw), "alpha": alpha,
+            "rule": ENCODING_RULE.format(alpha=alpha)}  # fmt: skip
+
+
+def factorial(per_seed: Mapping[str, Sequence[float]], cells: Mapping[tuple[bool, bool], str],
+              names: tuple[str, str]) -> dict:  # fmt: skip
+    """Two changes crossed in a 2 x 2 design over shared seeds (e.g. Q6's zero-initialised
+    branch and standardised inputs, each residual): each change's main effect (its mean
+    gain over the other's two levels), and their interaction, per seed, with a t-interval
+    and a paired t-test (Holm over the three).
+
+    ``cells``: (first change on, second change on) -> the run's name in ``per_seed``.
+    """
+    y = {k: np.asarray(per_seed[v], dtype=np.float64) for k, v in cells.items()}
+    a, b = names
+    effects = {
+        a: ((y[True, False] - y[False, False]) + (y[True, True] - y[False, True])) / 2,
+        b: ((y[False, True] - y[False, False]) + (y[True, True] - y[True, False])) / 2,
+        f"{a} x {b}": (y[True, True] - y[True, False]) - (y[False, True] - y[False, False]),
+    }
+    return paired_compare({k: (v, np.zeros_like(v)) for k, v in effects.items()})

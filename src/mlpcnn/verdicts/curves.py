@@ -1,0 +1,177 @@
+"""What a run's training curves did, by a stated rule that can return each verdict.
+
+A run is one configuration trained with several seeds; each seed gives per-epoch
+training and validation losses. Epoch-to-epoch noise of Adam is 5-15% of the loss
+here, so levels are read on running means of ``smooth`` epochs. The rule reads, in
+this order, and stops at the first that holds:
+
+1. **diverged**: a loss is NaN or infinite in most seeds.
+2. **stuck at the class prior**: in most seeds the lowest validation loss stays within
+   ``prior_tolerance`` (relative) of the loss of predicting the class frequencies.
+3. **unstable**: in most seeds the training loss ends more than ``rise`` (relative)
+   above its own lowest level: the optimiser undoes its progress on the data it trains
+   on, which is not overfitting.
+4. **overfitting**: in most seeds the validation loss ends more than ``rise`` above its
+   lowest level while the training loss does not.
+5. **still improving**: over the last ``window`` epochs the validation loss falls: the
+   seeds' relative drops over the window (from each seed's OLS slope) are above 0 by a
+   one-sided one-sample t-test, p < ``alpha``, and their mean is at least ``min_drop``.
+   More epochs would still help: under-trained.
+6. **converged**: none of the above; the validation loss has levelled off.
+
+A run of fewer than ``2 x window`` epochs reads its trend over its second half.
+A run with fewer than three epochs is **too short** to read a trend from.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+DIVERGED = "diverged"
+STUCK = "stuck at the class prior"
+UNSTABLE = "unstable"
+OVERFITTING = "overfitting"
+IMPROVING = "still improving"
+CONVERGED = "converged"
+TOO_SHORT = "too short"
+VERDICTS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING, IMPROVING, CONVERGED, TOO_SHORT)
+SEED_FLAGS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING)  # read per seed, then by majority
+
+
+@dataclass(frozen=True)
+class CurveRule:
+    """The thresholds of the rule (module docstring); the defaults are the report's."""
+
+    rise: float = 0.2  # relative rise of a smoothed end level above its lowest level
+    smooth: int = 5  # epochs in a running mean
+    prior_tolerance: float = 0.02  # relative distance from the class-prior loss
+    window: int = 10  # last epochs the trend is read over
+    alpha: float = 0.05  # one-sided p of the trend
+    min_drop: float = 0.02  # mean relative fall of the validation loss over the window
+
+    def text(self) -> str:
+        return (
+            f"levels are running means of {self.smooth} epochs; diverged if a loss is not finite; "
+            f"stuck if the lowest validation loss is within {self.prior_tolerance:.0%} of the "
+            f"class-prior loss; unstable if the training loss ends over {self.rise:.0%} above its "
+            f"lowest level; overfitting if instead only the validation loss does (each in most "
+            f"seeds); still improving if over the last {self.window} epochs the seeds' relative "
+            f"falls of the validation loss (OLS slope; the second half of a shorter run) "
+            f"are above 0 by a one-sided t-test "
+            f"(p < {self.alpha:g}) and {self.min_drop:.0%} on average; otherwise converged"
+        )
+
+
+RULE = CurveRule()
+
+
+def running_mean(values: Sequence[float], width: int) -> np.ndarray:
+    """Means of ``width`` consecutive values (all of them when there are fewer)."""
+    y = np.asarray(values, dtype=np.float64)
+    width = max(1, min(width, len(y)))
+    return np.convolve(y, np.ones(width) / width, mode="valid")
+
+
+def relative_drop(values: Sequence[float], window: int) -> float:
+    """How far the OLS line through the last ``window`` values falls over them, relative
+    to where it ends (0.1: the fitted loss falls by 10% of its final value)."""
+    y = np.asarray(values, dtype=np.float64)[-window:]
+    if len(y) < 3:
+        return float("nan")
+    x = np.arange(len(y), dtype=np.float64)
+    b = np.polyfit(x, y, 1)[0]
+    end = y.mean() + b * (x[-1] - x.mean())
+    return float(-b * x[-1] / end) if end > 0 else float("nan")
+
+
+def seed_flags(
+    train_loss: Sequence[float],
+    val_loss: Sequence[float],
+    prior_loss: float,
+    rule: CurveRule = RULE,
+) -> dict:
+    """One seed: ``flag`` (the first of SEED_FLAGS that holds, else None) and the
+    numbers read: smoothed rises of both losses, the best epoch, the window's drop."""
+    train = np.asarray(train_loss, dtype=np.float64)
+    val = np.asarray(val_loss, dtype=np.float64)
+    if not (np.isfinite(train).all() and np.isfinite(val).all()):
+        return {"flag": DIVERGED}
+    t, v = running_mean(train, rule.smooth), running_mean(val, rule.smooth)
+    out = {
+        "train_rise": float(t[-1] / t.min() - 1),
+        "val_rise": float(v[-1] / v.min() - 1),
+        "best_epoch": int(np.argmin(val)) + 1,
+        "drop": relative_drop(val, rule.window),
+    }
+    if val.min() >= prior_loss * (1 - rule.prior_tolerance):
+        flag = STUCK
+    elif out["train_rise"] > rule.rise:
+        flag = UNSTABLE
+    elif out["val_rise"] > rule.rise:
+        flag = OVERFITTING
+    else:
+        flag = None
+    return {**out, "flag": flag}
+
+
+def trend_p(drops: Sequence[float]) -> float:
+    """One-sided one-sample t-test that the mean drop is above 0 (1.0 if untestable)."""
+    d = np.asarray(drops, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if len(d) < 2:
+        return 1.0
+    if d.std() == 0:
+        return 0.0 if d.mean() > 0 else 1.0
+    from scipy.stats import ttest_1samp  # 0.7 s to import: only where a curve is read
+
+    return float(ttest_1samp(d, 0.0, alternative="greater").pvalue)
+
+
+def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
+    """A run's seeds (``history``: epoch, seed, train_loss, val_loss): its ``verdict``,
+    the per-seed ``flags`` and their ``counts``, and the trend test's ``drop`` and ``p``."""
+    seeds = {
+        int(seed): rows.sort_values("epoch") for seed, rows in history.groupby("seed", sort=True)
+    }
+    n = len(seeds)
+    epochs = min((len(r) for r in seeds.values()), default=0)
+    # a short run reads its trend over its second half
+    rule = replace(rule, window=min(rule.window, max(3, epochs // 2)))
+    per_seed = {s: seed_flags(r["train_loss"], r["val_loss"], prior_loss, rule)
+                for s, r in seeds.items()}  # fmt: skip
+    counts = Counter(f["flag"] for f in per_seed.values() if f["flag"])
+    drops = [f["drop"] for f in per_seed.values() if f["flag"] != DIVERGED]
+    out = {
+        "seeds": n,
+        "epochs": epochs,
+        "counts": dict(counts),
+        "per_seed": per_seed,
+        "drop": float(np.nanmean(drops)) if np.isfinite(drops).any() else None,
+        "p": trend_p(drops),
+        "window": rule.window,
+    }
+    majority = next((f for f in SEED_FLAGS if counts.get(f, 0) * 2 > n), None)
+    if majority:
+        verdict = majority
+    elif epochs < 3:
+        verdict = TOO_SHORT
+    elif out["p"] < rule.alpha and out["drop"] >= rule.min_drop:
+        verdict = IMPROVING
+    else:
+        verdict = CONVERGED
+    return {**out, "verdict": verdict}
+
+
+def epoch_reaching(values: Sequence[float], threshold: float) -> int | None:
+    """The first epoch (1-based) whose value is at least ``threshold``; None if none is."""
+    hits = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
+    return int(hits[0]) + 1 if len(hits) else None
+
+
+def rule_dict(rule: CurveRule = RULE) -> dict:
+    return asdict(rule)

@@ -1,0 +1,202 @@
+"""The verdict rules of mlpcnn.verdicts on synthetic curves and hand-made seeds, and the
+committed report's verdicts checked against the committed histories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ttest_ind, ttest_rel
+
+from mlpcnn.verdicts import cities
+from mlpcnn.verdicts.curves import (
+    CONVERGED,
+    DIVERGED,
+    IMPROVING,
+    OVERFITTING,
+    STUCK,
+    TOO_SHORT,
+    UNSTABLE,
+    VERDICTS,
+    classify_run,
+)
+from mlpcnn.verdicts.paired import paired_compare, strength, trend, welch_from_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+PRIOR = 3.0
+EPOCHS = np.arange(1, 51)
+
+
+def run(train, val, seeds: int = 5, noise: float = 0.0) -> pd.DataFrame:
+    """A history of ``seeds`` copies of one curve, each with its own small noise."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(seeds):
+        wobble = 1 + noise * rng.standard_normal(len(train))
+        for e, t, v, w in zip(range(1, len(train) + 1), train, val, wobble, strict=True):
+            rows.append({"epoch": e, "seed": seed, "train_loss": t * w, "val_loss": v * w})
+    return pd.DataFrame(rows)
+
+
+FALLING = 0.2 + 2.0 * np.exp(-EPOCHS / 4)  # levelled off well before epoch 40
+SLOW = 2.5 - 0.03 * EPOCHS  # still falling steadily at epoch 50
+U_SHAPE = 0.3 + 0.0008 * (EPOCHS - 20) ** 2  # lowest at epoch 20, then back up 150%
+CURVES = {
+    DIVERGED: (np.where(EPOCHS > 10, np.nan, FALLING), FALLING),
+    STUCK: (np.full(50, PRIOR), np.full(50, PRIOR * 1.01)),
+    UNSTABLE: (U_SHAPE, U_SHAPE),  # the training loss climbs back too
+    OVERFITTING: (FALLING, U_SHAPE),  # only the validation loss climbs back
+    IMPROVING: (SLOW, SLOW),
+    CONVERGED: (FALLING, FALLING),
+}
+
+
+@pytest.mark.parametrize("expected", list(CURVES))
+def test_each_curve_verdict_is_reachable(expected: str) -> None:
+    train, val = CURVES[expected]
+    assert classify_run(run(train, val, noise=0.01), PRIOR)["verdict"] == expected
+
+
+def test_too_short_and_every_verdict_named() -> None:
+    assert classify_run(run(FALLING[:1], FALLING[:1]), PRIOR)["verdict"] == TOO_SHORT
+    assert set(CURVES) | {TOO_SHORT} == set(VERDICTS)
+
+
+def test_the_majority_of_seeds_decides_and_noise_alone_is_not_instability() -> None:
+    mixed = pd.concat([run(*CURVES[UNSTABLE], seeds=2),
+                       run(*CURVES[CONVERGED], seeds=3).assign(seed=lambda d: d.seed + 2)])  # fmt: skip
+    out = classify_run(mixed, PRIOR)
+    assert out["counts"] == {UNSTABLE: 2} and out["verdict"] == CONVERGED
+    # 10% epoch-to-epoch noise on a levelled curve: running means keep it converged
+    assert classify_run(run(*CURVES[CONVERGED], noise=0.1), PRIOR)["verdict"] == CONVERGED
+
+
+def test_paired_compare_matches_scipy_and_finds_what_welch_misses() -> None:
+    a = np.array([0.90, 0.92, 0.94, 0.91, 0.93])
+    b = a - np.array([0.010, 0.012, 0.011, 0.009, 0.010])  # a consistent small gain
+    out = paired_compare({"a vs b": (a, b)})["a vs b"]
+    assert out["p_value"] == pytest.approx(ttest_rel(a, b).pvalue)
+    assert out["difference"] == pytest.approx(0.0104)
+    assert out["low"] < 0.0104 < out["high"] and out["family"] == 1
+    assert out["distinguishable"] and ttest_ind(a, b, equal_var=False).pvalue > 0.05
+    family = paired_compare({"a vs b": (a, b), "a vs a": (a, a)})
+    assert family["a vs a"]["p_value"] == 1.0 and family["a vs b"]["p_holm"] <= 2 * out["p_value"]
+    with pytest.raises(ValueError, match="one per shared seed"):
+        paired_compare({"x": ([1.0, 2.0], [1.0])})
+
+
+@pytest.mark.parametrize(
+    ("p", "says"),
+    [(0.001, "distinguishable"), (0.03, "borderline"), (0.07, "borderline"),
+     (0.2, "not distinguishable"), (None, "not testable")],
+)  # fmt: skip
+def test_strength_calls_p_between_001_and_01_borderline(p, says) -> None:
+    assert strength(p) == says
+
+
+def test_trend_reads_per_seed_slopes() -> None:
+    x = np.log2([8, 16, 32, 64])
+    values = np.array([[0.90, 0.91, 0.92, 0.93], [0.89, 0.905, 0.915, 0.93]])
+    out = trend(x, values)
+    assert out["slope"] == pytest.approx((0.01 + 0.013) / 2)  # OLS: 0.065 / 5 for the second
+    flat = trend(x, np.array([[0.9, 0.9, 0.9, 0.9], [0.9, 0.9, 0.9, 0.9]]))
+    assert abs(flat["slope"]) < 1e-12
+
+
+def test_welch_from_figures_matches_the_per_seed_test() -> None:
+    a, b = np.array([1.0, 1.2, 0.9, 1.1]), np.array([0.5, 0.7, 0.6, 0.4])
+    fig = lambda v: {"mean": v.mean(), "sd": v.std(ddof=1), "n": len(v)}  # noqa: E731
+    assert welch_from_figures(fig(a), fig(b)) == pytest.approx(
+        ttest_ind(a, b, equal_var=False).pvalue
+    )
+    assert welch_from_figures({"mean": 1, "sd": None, "n": 1}, fig(b)) is None
+
+
+def test_fit_verdicts_of_the_grid_rule() -> None:
+    improving, levelled = {"verdict": IMPROVING}, {"verdict": CONVERGED}
+    assert cities.fit(improving, 0.90, 0.99, 0.02) == "under-trained"
+    assert cities.fit(levelled, 0.90, 0.99, 0.02) == "under-capacity"
+    assert cities.fit(levelled, 0.98, 0.99, 0.02) == "good fit"
+    assert cities.fit({"verdict": OVERFITTING}, 0.98, 0.99, 0.02) == OVERFITTING
+
+
+def test_finals_versus_best_and_same_runs() -> None:
+    h = pd.DataFrame({"epoch": [1, 2, 1, 2, 1, 2, 1, 2], "seed": [0, 0, 1, 1, 0, 0, 1, 1],
+                      "arm": ["a"] * 4 + ["b"] * 4,
+                      "val_acc": [0.5, 0.9, 0.5, 0.8, 0.5, 0.7, 0.5, 0.65]})  # fmt: skip
+    table = cities.finals(h, "val_acc", lambda r: r["arm"])
+    assert table.to_dict() == {"a": {0: 0.9, 1: 0.8}, "b": {0: 0.7, 1: 0.65}}
+    best, tests = cities.versus_best(table, higher_is_better=True)
+    assert best == "a" and list(tests) == ["a vs b"]
+    a, b = h[h.arm == "a"], h[h.arm == "b"]
+    assert cities.same_runs(a, a)["identical"]
+    assert cities.same_runs(a, b)["max_difference"] == pytest.approx(0.2)
+
+
+# The committed run: each verdict the report states holds on the histories, read here
+# with plain pandas, independently of the rule's code.
+
+
+def _rise(values: pd.Series, width: int = 5) -> float:
+    smooth = values.rolling(width).mean().dropna()
+    return smooth.iloc[-1] / smooth.min() - 1
+
+
+def test_the_committed_report_states_verdicts_the_histories_bear_out() -> None:
+    report = (ROOT / "report/REPORT.md").read_text()
+    lr = pd.read_csv(ROOT / "plots/mlp_learning_rate/history.csv")
+    prior = json.loads((ROOT / "plots/mlp_learning_rate/summary.json").read_text())[
+        "class_prior_val_loss"
+    ]
+    for rate, h in lr.groupby("lr"):
+        seeds = [g.sort_values("epoch") for _, g in h.groupby("seed")]
+        train_rises = [_rise(g["train_loss"]) for g in seeds]
+        says = report.split(f"| {rate} |", 1)[1].split("\n", 1)[0]
+        if "unstable" in says:  # the training loss itself climbs back, in most seeds
+            assert sum(r > 0.2 for r in train_rises) * 2 > len(seeds)
+        if "overfitting" in says:  # never while the training loss rises
+            assert sum(r > 0.2 for r in train_rises) * 2 <= len(seeds)
+        if "stuck" in says:
+            assert all(g["val_loss"].min() >= 0.98 * prior for g in seeds)
+        if "still improving" in says:  # the last ten epochs' mean loss fell
+            last = [
+                g["val_loss"].iloc[-5:].mean() < g["val_loss"].iloc[-10:-5].mean() for g in seeds
+            ]
+            assert sum(last) * 2 > len(seeds)
+    # 6.1 Q3's speed: every seed of the batch-norm arm reaches 90% before the base arm's
+    bn = json.loads((ROOT / "plots/mlp_batchnorm/summary.json").read_text())["arms"]
+    if "batch norm reaches 90% validation accuracy sooner" in report:
+        assert all(a < b for a, b in zip(bn["batchnorm"]["epochs_to_threshold"],
+                                         bn["base"]["epochs_to_threshold"], strict=True))  # fmt: skip
+
+
+def test_encoding_rule_needs_the_ensemble_ahead_and_holm_below_alpha() -> None:
+    def setting(a_only, b_only, p, val):
+        return {"ensemble_vs_nearest": {"a_only": a_only, "b_only": b_only, "p_value": p},
+                "val_acc_mean": val}  # fmt: skip
+
+    out = cities.encodings_versus_nearest({
+        "ahead": setting(50, 20, 0.001, 0.990),
+        "behind": setting(20, 50, 0.001, 0.995),  # significant, the wrong way
+        "weak": setting(30, 25, 0.6, 0.991),
+    })  # fmt: skip
+    v = out["settings"]
+    assert v["ahead"]["beats"] and v["ahead"]["p_holm"] == pytest.approx(0.003)
+    assert not v["behind"]["beats"] and not v["weak"]["beats"]
+    assert out["best_by_validation"] == "behind" and out["family"] == 3
+
+
+def test_factorial_separates_two_changes_and_their_interaction() -> None:
+    base = np.array([0.50, 0.52, 0.48, 0.51, 0.49])
+    per_seed = {"neither": base, "first": base + 0.10, "second": base + 0.20,
+                "both": base + 0.30 + np.array([0.0, 0.01, -0.01, 0.0, 0.0])}  # fmt: skip
+    cells = {(False, False): "neither", (True, False): "first", (False, True): "second",
+             (True, True): "both"}  # fmt: skip
+    out = cities.factorial(per_seed, cells, ("first", "second"))
+    assert out["first"]["difference"] == pytest.approx(0.10)
+    assert out["second"]["difference"] == pytest.approx(0.20)
+    assert out["first x second"]["difference"] == pytest.approx(0.0)
+    assert out["first"]["distinguishable"] and not out["first x second"]["distinguishable"]
