@@ -216,7 +216,7 @@ def seed_block(mean: float, n: int = 3, lr: float | None = 0.001, constant: int 
 
 
 def pair(a: str, b: str, p_holm: float, verdict: str, a_only: int = 30, b_only: int = 5) -> dict:
-    return {"a": a, "b": b, "a_only": a_only, "b_only": b_only, "difference": 0.1,
+    return {"a": a, "b": b, "a_only": a_only, "b_only": b_only, "difference": (a_only - b_only) / 400,
             "p_value": p_holm / 2, "p_holm": p_holm, "family": 3, "seeds": 3,
             "verdict": verdict, "p_holm_per_seed": {"0": p_holm, "1": p_holm, "2": 0.5},
             "distinguishable_seeds": 2 * (p_holm < 0.05)}  # fmt: skip

@@ -4,12 +4,13 @@ committed report's verdicts checked against the committed histories."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import ttest_ind, ttest_rel
+from scipy.stats import ttest_1samp, ttest_ind, ttest_rel
 
 from mlpcnn.verdicts import cities
 from mlpcnn.verdicts.curves import (
@@ -19,6 +20,7 @@ from mlpcnn.verdicts.curves import (
     OVERFITTING,
     STUCK,
     TOO_SHORT,
+    UNRESOLVED,
     UNSTABLE,
     VERDICTS,
     classify_run,
@@ -60,18 +62,28 @@ def test_each_curve_verdict_is_reachable(expected: str) -> None:
     assert classify_run(run(train, val, noise=0.01), PRIOR)["verdict"] == expected
 
 
-def test_too_short_and_every_verdict_named() -> None:
+def test_too_short_unresolved_and_every_verdict_named() -> None:
     assert classify_run(run(FALLING[:1], FALLING[:1]), PRIOR)["verdict"] == TOO_SHORT
-    assert set(CURVES) | {TOO_SHORT} == set(VERDICTS)
+    # seeds whose last ten epochs go both ways by 8%: no trend either way is resolved
+    seeds = []
+    for seed, sign in enumerate([1, -1, 1, -1, 1]):
+        tail = 0.3 * (1 - sign * 0.008 * np.arange(10))
+        curve = np.concatenate([np.full(40, 0.3), tail])
+        seeds.append(run(curve, curve, seeds=1).assign(seed=seed))
+    out = classify_run(pd.concat(seeds), PRIOR)
+    assert out["verdict"] == UNRESOLVED and out["p"] > 0.05 and out["p_level"] > 0.05
+    assert set(CURVES) | {TOO_SHORT, UNRESOLVED} == set(VERDICTS)
 
 
 def test_the_majority_of_seeds_decides_and_noise_alone_is_not_instability() -> None:
     mixed = pd.concat([run(*CURVES[UNSTABLE], seeds=2),
                        run(*CURVES[CONVERGED], seeds=3).assign(seed=lambda d: d.seed + 2)])  # fmt: skip
     out = classify_run(mixed, PRIOR)
-    assert out["counts"] == {UNSTABLE: 2} and out["verdict"] == CONVERGED
-    # 10% epoch-to-epoch noise on a levelled curve: running means keep it converged
-    assert classify_run(run(*CURVES[CONVERGED], noise=0.1), PRIOR)["verdict"] == CONVERGED
+    assert out["counts"] == {UNSTABLE: 2} and out["verdict"] in (CONVERGED, UNRESOLVED)
+    # 10% epoch-to-epoch noise on a levelled curve: running means and the majority of
+    # seeds keep the run from "unstable" (a seed may still trip the 20% alone)
+    noisy = classify_run(run(*CURVES[CONVERGED], noise=0.1), PRIOR)
+    assert noisy["counts"].get(UNSTABLE, 0) <= 1 and noisy["verdict"] in (CONVERGED, UNRESOLVED)
 
 
 def test_paired_compare_matches_scipy_and_finds_what_welch_misses() -> None:
@@ -102,6 +114,7 @@ def test_trend_reads_per_seed_slopes() -> None:
     values = np.array([[0.90, 0.91, 0.92, 0.93], [0.89, 0.905, 0.915, 0.93]])
     out = trend(x, values)
     assert out["slope"] == pytest.approx((0.01 + 0.013) / 2)  # OLS: 0.065 / 5 for the second
+    assert out["p"] == pytest.approx(ttest_1samp([0.01, 0.013], 0.0).pvalue)
     flat = trend(x, np.array([[0.9, 0.9, 0.9, 0.9], [0.9, 0.9, 0.9, 0.9]]))
     assert abs(flat["slope"]) < 1e-12
 
@@ -168,8 +181,9 @@ def test_the_committed_report_states_verdicts_the_histories_bear_out() -> None:
             assert sum(last) * 2 > len(seeds)
     # 6.1 Q3's speed: every seed of the batch-norm arm reaches 90% before the base arm's
     bn = json.loads((ROOT / "plots/mlp_batchnorm/summary.json").read_text())["arms"]
-    if "batch norm reaches 90% validation accuracy sooner" in report:
-        assert all(a < b for a, b in zip(bn["batchnorm"]["epochs_to_threshold"],
+    said = re.search(r"the base model needs ([\d.]+)x the epochs batch norm needs", report)
+    assert said and float(said.group(1)) > 1
+    assert all(a < b for a, b in zip(bn["batchnorm"]["epochs_to_threshold"],
                                          bn["base"]["epochs_to_threshold"], strict=True))  # fmt: skip
 
 
@@ -200,3 +214,35 @@ def test_factorial_separates_two_changes_and_their_interaction() -> None:
     assert out["second"]["difference"] == pytest.approx(0.20)
     assert out["first x second"]["difference"] == pytest.approx(0.0)
     assert out["first"]["distinguishable"] and not out["first x second"]["distinguishable"]
+
+
+def _table_rows(report: str, header_start: str) -> list[list[str]]:
+    block = report.split(header_start, 1)[1].split("\n\n", 1)[0]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()[2:]]
+
+
+def test_the_committed_grid_fit_verdicts_hold_on_the_histories() -> None:
+    report = (ROOT / "report/REPORT.md").read_text()
+    rows = _table_rows(report, "| cell | depth | width |")
+    fits = {r[0]: r[7] for r in rows}
+    nn = json.loads((ROOT / "plots/prepare_cities/summary.json").read_text())["nearest_neighbour"]
+    for cell, fit in fits.items():
+        h = pd.read_csv(ROOT / f"plots/mlp_grid/{cell}/history.csv")
+        last = h[h["epoch"] == h["epoch"].max()]
+        if fit == "under-trained":  # the validation loss still fell over the last ten epochs
+            late = h[h["epoch"] > h["epoch"].max() - 5].groupby("seed")["val_loss"].mean()
+            early = h[h["epoch"].between(h["epoch"].max() - 9, h["epoch"].max() - 5)]
+            assert (late < early.groupby("seed")["val_loss"].mean()).mean() > 0.5, cell
+        if fit == "under-capacity":  # levelled off below what 1-NN shows the data allows
+            assert last["train_acc"].mean() < nn["val_acc"] - 0.02, cell
+    # the rule discriminates here: at least two verdicts over the seven cells
+    assert len(set(fits.values())) >= 2, fits
+
+
+def test_the_report_opens_with_one_finding_per_question() -> None:
+    report = (ROOT / "report/REPORT.md").read_text()
+    findings = report.split("## Findings", 1)[1].split("\n## ", 1)[0]
+    for question in ("6.1 Q1", "6.1 Q2", "6.1 Q3", "6.1 Q4", "6.2 Q1-Q4", "6.2 Q5", "6.2 Q6",
+                     "6.2 Q7", "7.4", "7.6"):  # fmt: skip
+        assert f"- **{question}" in findings, question
+    assert report.index("## Findings") < report.index("## Results at a glance")

@@ -25,9 +25,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from mlpcnn.cities.stats import CONFIDENCE, holm, mcnemar, seed_interval, t_quantile, welch_p
+from mlpcnn.verdicts.paired import BORDERLINE, paired_p
 
 ALPHA = 0.05
-BORDERLINE = (0.01, 0.1)
 PAIRED = "paired t-test over seeds"
 WELCH = "Welch's t-test"
 MCNEMAR = "McNemar's exact test"
@@ -66,7 +66,7 @@ def seed_change(old: Mapping[int, float | None], new: Mapping[int, float | None]
         interval = seed_interval(diff)  # the t-interval of the per-seed differences
         return row | {
             "difference_low": interval["low"], "difference_high": interval["high"],
-            "test": PAIRED, "p_value": _paired_p(diff),
+            "test": PAIRED, "p_value": paired_p(diff, np.zeros_like(diff)),
         }  # fmt: skip
     if shared:
         return row | {
@@ -123,16 +123,6 @@ def verdict(row: Mapping, p_holm: float | None, alpha: float = ALPHA) -> str:
     else:
         words = f"not distinguishable with {row['n']} {unit}{borderline}"
     return f"{words}; {row['note']}" if row["note"] else words
-
-
-def _paired_p(diff: np.ndarray) -> float:
-    """Student's t on the per-seed differences (scipy's ``ttest_rel`` on the pairs); with
-    no spread at all, 1 when they are all 0 and 0 otherwise."""
-    if diff.std() == 0:
-        return 1.0 if diff.mean() == 0 else 0.0
-    from scipy.stats import ttest_1samp
-
-    return float(ttest_1samp(diff, 0.0).pvalue)
 
 
 def _welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -117,3 +117,46 @@ def ablation(s: Study) -> dict | None:
             {"residual": (acc.loc[seeds, "course_residual"].to_numpy(), base[seeds].to_numpy())}
         )["residual"]
     return out
+
+
+def fixes_versus_control(s: Study) -> dict | None:
+    """Q6: each arm's final validation accuracy against the control's, paired over the
+    shared seeds, Holm over the arms."""
+    h, d = s.histories.get("residual_study"), s.results.get("residual_study")
+    if h is None or not d:
+        return None
+    acc = rules.finals(h, "val_acc", lambda r: r["arm"])
+    control = d["control"]
+    return paired_compare({a: (acc[a].to_numpy(), acc[control].to_numpy())
+                           for a in acc.columns if a != control})  # fmt: skip
+
+
+def implicit(s: Study) -> dict | None:
+    """Q7: sine against raw input on final validation accuracy, paired over seeds."""
+    h = s.histories.get("implicit_encoding")
+    if h is None:
+        return None
+    acc = rules.finals(h, "val_acc", lambda r: r["encoding"])
+    if not {"sine", "raw"} <= set(acc.columns):
+        return None
+    return paired_compare({"sine vs raw": (acc["sine"].to_numpy(), acc["raw"].to_numpy())})[
+        "sine vs raw"
+    ]
+
+
+def training_against_evaluation(s: Study, stage: str, arm: str) -> dict | None:
+    """An arm's training loss in its last epoch two ways, mean over seeds: as trained
+    (training mode, the running loss over the epoch's batches) and evaluated afterwards
+    on the same data (evaluation mode), beside its validation accuracy and the class
+    prior: which of the two modes holds a poor result back."""
+    h = s.histories.get(stage)
+    if h is None or arm not in set(h.get("arm", [])):
+        return None
+    last = h[(h["arm"] == arm) & (h["epoch"] == h["epoch"].max())]
+    return {
+        "train_mode": float(last["train_loss_running"].mean()),
+        "eval_mode": float(last["train_loss"].mean()),
+        "val_acc": float(last["val_acc"].mean()),
+        "prior": prior_loss(s),
+        "epoch": int(last["epoch"].iloc[0]),
+    }

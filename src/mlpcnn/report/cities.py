@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from mlpcnn.cities.stats import holm
+from mlpcnn.common.params import number_label
 from mlpcnn.report import answers
 from mlpcnn.report.markdown import (
     flat_figure,
@@ -56,7 +59,7 @@ def section_learning_rate(s: Study) -> str:
     rows = [
         [r["lr"], interval(r["final_val_loss"], 3, percent=False),
          interval(r["best_val_loss"], 3, percent=False), interval(r["final_val_acc"]),
-         answers.curve_text(a["runs"][f"lr {r['lr']:g}"]) if a["runs"] else _run_state(r, n)]
+         answers.curve_text(a["runs"][lr_key(r["lr"])]) if a["runs"] else _run_state(r, n)]
         for r in d["runs"].values()
     ]  # fmt: skip
     sentences = []
@@ -68,16 +71,23 @@ def section_learning_rate(s: Study) -> str:
                 f"frequencies ({d['class_prior_val_loss']:.3f})."
             )
         elif run["verdict"] == "unstable":
-            rises = [f["train_rise"] for f in run["per_seed"].values() if f["flag"] == "unstable"]
+            flagged = [f for f in run["per_seed"].values() if f["flag"] == "unstable"]
+            rises = [f["train_rise"] for f in flagged]
+            both = sum(f["val_rise"] > RULE.rise for f in flagged)
             sentences.append(
                 f"{name} is unstable, not overfitting: in {len(rises)} of {run['seeds']} seeds its "
-                f"training loss ends {min(rises):.0%} to {max(rises):.0%} above its lowest level, "
-                "rising with the validation loss: the optimiser undoes its own progress."
+                f"training loss ends {min(rises):.0%} to {max(rises):.0%} above its lowest level "
+                f"(the validation loss too in {both} of them): the optimiser undoes its own progress "
+                "on the data it trains on."
             )
     for criterion, label in (("final", "final"), ("best", "best")):
         v = a[criterion]
         if not v:
             continue
+        if v["excluded"]:
+            sentences.append(
+                f"Left out of the {label} criterion (a diverged seed): {', '.join(v['excluded'])}."
+            )
         sentences.append(f"By the {label} validation loss, {v['winner']} is lowest ({v['mean']:.3f}). "
                          + " ".join(paired_verdict(*k.split(" vs "), t, f"{label} validation loss",
                                                    percent=False) for k, t in v["versus"].items()))  # fmt: skip
@@ -99,7 +109,8 @@ def section_learning_rate(s: Study) -> str:
         ),
         "",
         f"Each figure is the mean over {n} seeds with its 95% t-interval; a seed starts every rate "
-        "from the same weights and batches, so rates are compared seed by seed (paired). "
+        "from the same weights and batches, so rates are compared seed by seed (paired; the "
+        "intervals of differences are per comparison, the p-values Holm-adjusted). "
         f"Curve rule, the same throughout section 6: {RULE.text()}.",
         "",
         " ".join(sentences),
@@ -123,12 +134,17 @@ def q1_answer(s: Study, a: dict) -> str:
                        if k != final["winner"])  # fmt: skip
     return (
         f"{final['winner']}: the lowest final validation loss, the course's criterion "
-        f"({final['mean']:.3f}; {_strongest(final['versus'])}). The others, by the curve rule: "
+        f"({final['mean']:.3f}; {_weakest(final['versus'])}). The others, by the curve rule: "
         f"{others}."
     )
 
 
-def _strongest(tests: dict) -> str:
+def lr_key(lr: float) -> str:
+    """A rate's name as the stage writes it (``lr 1e-05``)."""
+    return f"lr {number_label(lr)}"
+
+
+def _weakest(tests: dict) -> str:
     """The weakest of a winner's comparisons, e.g. ``against lr 0.01 not distinguishable,
     paired t-test, Holm p = 0.392``."""
     if not tests:
@@ -264,9 +280,7 @@ def section_batchnorm(s: Study) -> str:
         text = " ".join(
             [paired_verdict(*k.split(" vs "), c, "final validation accuracy")
              for k, c in a["accuracy"].items()]
-            + [paired_verdict(*k.split(" vs "), c, f"log of the epochs to {pct(t, 0)}", percent=False)
-               + f" Geometric mean ratio of the epochs: {a['speed_ratio'][k]:.2f}."
-               for k, c in a["speed"].items()]
+            + [_speed_text(k, c, pct(t, 0)) for k, c in a["speed"].items()]
         )  # fmt: skip
         text += (
             " Whether input scaling accounts for batch norm's gain in final accuracy is not "
@@ -302,19 +316,36 @@ def section_batchnorm(s: Study) -> str:
     return "\n".join(out)  # fmt: skip
 
 
+def _speed_text(pair: str, c: dict, threshold: str) -> str:
+    """Epochs to the threshold, compared on a log scale and said as a ratio."""
+    a, b = pair.split(" vs ")
+    ratio = (
+        f"{math.exp(c['difference']):.1f}x [{math.exp(c['low']):.1f}, {math.exp(c['high']):.1f}]"
+    )
+    where = (f"{c['test']} on log epochs over {c['n']} seeds, {c['correction']}-adjusted over "
+             f"{c['family']} comparisons: p = {pvalue(c['p_holm'])}"
+             + (", borderline" if c["strength"] == "borderline" else ""))  # fmt: skip
+    if not c["distinguishable"]:
+        return f"{a} and {b} are not distinguishable on epochs to {threshold} with {c['n']} seeds (ratio {ratio}; {where})."
+    return f"{a} needs {ratio} the epochs of {b} to reach {threshold} ({where})."
+
+
 def q3_answer(a: dict, threshold: float) -> str:
     """6.1 Q3: speed (epochs to the threshold) and final accuracy, each tested."""
     speed = a["speed"].get("base vs batchnorm")
     acc = a["accuracy"].get("base vs batchnorm")
     if not speed or not acc:
         return "n/a"
-    faster = "reaches" if speed["difference"] > 0 else "does not reach"
+    ratio = a["speed_ratio"]["base vs batchnorm"]
+    said = (
+        f"the base model needs {ratio:.1f}x the epochs batch norm needs to reach {pct(threshold, 0)} "
+        "validation accuracy (geometric mean)"
+    )
     return (
-        f"Speed: batch norm {faster} {pct(threshold, 0)} validation accuracy sooner, "
-        f"{a['speed_ratio']['base vs batchnorm']:.1f}x fewer epochs (geometric mean; {speed['strength']}, "
-        f"paired t-test on log epochs, Holm p = {pvalue(speed['p_holm'])}). Final accuracy at epoch 50: "
-        f"{points(-acc['difference'])} for batch norm, {acc['strength']} (paired t-test, Holm p = "
-        f"{pvalue(acc['p_holm'])})."
+        f"Speed: {said}, {speed['strength']} (paired t-test on log epochs, Holm p = "
+        f"{pvalue(speed['p_holm'])}). Final validation accuracy at the last epoch "
+        f"({a['epochs']}): {points(-acc['difference'])} for batch norm, {acc['strength']} "
+        f"(paired t-test, Holm p = {pvalue(acc['p_holm'])})."
     )
 
 
@@ -413,24 +444,36 @@ def q4_answer(d: dict, a: dict) -> str:
     """6.1 Q4 (i)-(iii): accuracy per arm with its test, iterations, stability."""
     parts = []
     for arm, x in a["arms"].items():
-        weakest = _strongest(x["versus"]) if x["versus"] else "alone"
+        weakest = _weakest(x["versus"]) if x["versus"] else "alone"
         parts.append(f"{arm} arm: best final validation accuracy at {x['best'].split(': ')[1]} "
                      f"({weakest})")  # fmt: skip
     steps = ", ".join(f"batch {r['batch_size']}: {r['iterations_per_epoch'] * r['epochs']:,}"
                       for r in d["runs"].values() if r["arm"] == "base")  # fmt: skip
     unconverged = [k for k, r in a["runs"].items() if r["verdict"] == "still improving"]
+    noise = []
+    for arm in a["arms"]:
+        runs = sorted((r["batch_loss_noise"]["mean"], r["batch_size"]) for r in d["runs"].values()
+                      if r["arm"] == arm and r["batch_loss_noise"]["mean"] is not None)  # fmt: skip
+        if runs:
+            falls = [b for _, b in sorted(runs, key=lambda t: -t[0])] == sorted(b for _, b in runs)
+            noise.append(
+                f"{arm}: " + ("falls with every larger batch" if falls else
+                              f"noisiest at batch {runs[-1][1]}, steadiest at batch {runs[0][1]}")
+            )  # fmt: skip
     return (
         "(i) " + "; ".join(parts) + ". (ii) Iterations per epoch fall as 1/batch; total steps "
-        f"({steps}). " + (f"Still improving at their last epoch (under-trained, not a limit of "
-        f"the batch size): {', '.join(unconverged)}. " if unconverged else "")
-        + "(iii) Per batch, the loss is noisier the smaller the batch; per window of equal "
-        "samples, see the noise columns and their tests below."
+        f"({steps}). " + (f"Still improving at their last epoch (under-trained by 6.1 Q1's rule): "
+        f"{', '.join(unconverged)}. " if unconverged else "")
+        + "(iii) The loss noise batch by batch (means over seeds; tests below): "
+        + "; ".join(noise) + "."
     )  # fmt: skip
 
 
 def _noise_text(runs: dict, key: str, what: str) -> str:
     """The noisiest and steadiest batch size on one noise measure, each tested against the
-    runner-up (Welch's t-test from the seeds' figures, Holm over the two)."""
+    runner-up: Welch's t-test from the seeds' means and sds, Holm over the two (the summary
+    keeps no per-seed noise, so the seeds cannot be paired: the unpaired test is the
+    conservative one)."""
     finite = sorted((r[key]["mean"], k) for k, r in runs.items() if r[key]["mean"] is not None)
     if len(finite) < 3:
         return ""
@@ -440,7 +483,7 @@ def _noise_text(runs: dict, key: str, what: str) -> str:
     parts = [
         f"{role} {pairs[role][0].split(': ')[1]} ({interval(runs[pairs[role][0]][key], 3, percent=False)}; "
         f"against {pairs[role][1].split(': ')[1]} {strength(adjusted[role])}, Welch's t-test from the seeds' "
-        f"figures, Holm over 2: p = {pvalue(adjusted[role])})"
+        f"means and sds, Holm over 2: p = {pvalue(adjusted[role])})"
         for role in pairs
     ]
     return f"Loss noise {what}: " + "; ".join(parts) + "."
@@ -458,23 +501,28 @@ def _batch_size_explanations(d: dict, a: dict) -> list[str]:
             f"{d['runs'][one]['batchnorm_mode']} and the running statistics never move from their "
             "initial values (mean 0, variance 1): each BatchNorm1d is a learnt affine map."
         )
+
+    def base_of(k: str) -> str:
+        return k.replace(f"{d['runs'][k]['arm']}: ", "base: ")
+
+    # every batch-norm run that ends below the base arm at its batch size is explained
     small = [k for k, r in d["runs"].items() if r["batchnorm_mode"] == "batch statistics"
-             and 1 < r["batch_size"] < 128]  # fmt: skip
+             and base_of(k) in d["runs"]
+             and r["final_val_acc"]["mean"] < d["runs"][base_of(k)]["final_val_acc"]["mean"]]  # fmt: skip
     for k in small:
-        base = k.replace(f"{d['runs'][k]['arm']}: ", "base: ")
+        base = base_of(k)
         train, evaluated = a["train_mode_loss"][k], a["eval_mode_loss"][k]
-        cause = (
-            "not the running statistics used in evaluation (the same network scores better with "
-            "them)"
-            if evaluated <= train
-            else "partly the running statistics used in evaluation"
-        )
+        held = "not" if evaluated <= train else "partly"
+        base_loss = a["train_mode_loss"].get(base, float("nan"))
         out.append(
-            f"{k}: its training loss at the last epoch is {train:.3f} measured in training mode "
+            f"{k}: at its last epoch its training loss is {train:.3f} measured in training mode "
             f"(each batch normalised by its own {d['runs'][k]['batch_size']} samples) and "
-            f"{evaluated:.3f} in evaluation mode on the same data, against {a['train_mode_loss'].get(base, float('nan')):.3f} "
-            f"for {base}: it fits its training data poorly as trained. The cause is the noise of "
-            f"batch statistics over {d['runs'][k]['batch_size']} two-dimensional samples, {cause}."
+            f"{evaluated:.3f} in evaluation mode on the same data, against {base_loss:.3f} for {base}. "
+            f"Evaluation with the running statistics is {held} what holds it back: the network "
+            f"as trained, with the statistics of {d['runs'][k]['batch_size']} two-dimensional "
+            "samples per batch, fits its training data "
+            + ("worse" if train > base_loss else "no worse")
+            + f" than {base}."
         )
     return out
 
@@ -577,7 +625,8 @@ def _trend_text(axis: str, t: dict) -> str:
     return (
         f"Along {axis} ({', '.join(t['cells'])}; {at}): validation accuracy changes by "
         f"{points(t['slope'])} [{100 * t['low']:+.2f}, {100 * t['high']:+.2f}] per doubling of {axis} "
-        f"({t['strength']}; {t['test']}, {t['n']} seeds: p = {pvalue(t['p'])})."
+        f"({t['strength']}; {t['test']}, {t['n']} seeds, Holm over the {t['family']} axes: "
+        f"p = {pvalue(t['p_holm'])})."
     )
 
 
@@ -589,11 +638,11 @@ def grid_answer(s: Study) -> str:
     best, worst = d["best"]["cell"], d["worst"]["cell"]
     gap = g["gap"][best]
     trends = "; ".join(
-        f"Q{3 if axis == 'depth' else 4} {axis}: {points(t['slope'])} per doubling ({t['strength']}, p = {pvalue(t['p'])})"
+        f"Q{3 if axis == 'depth' else 4} {axis}: {points(t['slope'])} per doubling ({t['strength']}, Holm p = {pvalue(t['p_holm'])})"
         for axis, t in g["trends"].items()
     )  # fmt: skip
     return (
-        f"Q1 best {best} ({_cell_interval(d['best'], 'val')}; {_strongest(g['versus'])}); it generalised (train minus validation "
+        f"Q1 best {best} ({_cell_interval(d['best'], 'val')}; {_weakest(g['versus'])}); it generalised (train minus validation "
         f"accuracy {points(gap['difference'])} [{100 * gap['low']:+.2f}, {100 * gap['high']:+.2f}]); fit: "
         f"{g['fit'][best]}. Q2 worst {worst}: {g['fit'][worst]}. {trends}."
     )
@@ -676,10 +725,11 @@ def section_gradients(s: Study) -> str:
     ]
     if not fixes:
         return "\n".join([*out, "", missing("residual_study")])
+    paired = answers.fixes_versus_control(s) or {}
     rows = []
     for name, arm in fixes["arms"].items():
         t = arm["table"]
-        test = arm["test_vs_control"]
+        test = paired.get(name, arm["test_vs_control"])
         rows.append([
             name, t["hidden_layers"], ", ".join(f"{k}: {v}" for k, v in arm["arm"].items()) or "-",
             f"{pct(t['val_acc_mean'])} [{pct(t['val_acc_low'])}, {pct(t['val_acc_high'])}]",
@@ -689,7 +739,7 @@ def section_gradients(s: Study) -> str:
         ])  # fmt: skip
     best = fixes["arms"][fixes["best_fix"]]["table"]
     control = fixes["arms"][fixes["control"]]["table"]
-    best_test = fixes["arms"][fixes["best_fix"]]["test_vs_control"]
+    best_test = paired.get(fixes["best_fix"], fixes["arms"][fixes["best_fix"]]["test_vs_control"])
     flow = [n for n, a in fixes["arms"].items() if a["table"]["hidden_layers"] == fixes["depth"]
             and a["table"]["seeds_with_dead_layer"] == 0 and a["table"]["within_span"]]  # fmt: skip
     verdict = (
@@ -713,7 +763,7 @@ def section_gradients(s: Study) -> str:
                 "hidden layers",
                 "change",
                 "val acc [95% interval]",
-                "vs control (Welch, Holm-adjusted p)",
+                f"vs control ({best_test['test']}, Holm-adjusted p)",
                 "seeds with a dead layer",
                 "worst span (decades)",
             ],
@@ -726,7 +776,9 @@ def section_gradients(s: Study) -> str:
         + ". "
         f"The best fix, **{fixes['best_fix']}**, reaches {pct(best['val_acc_mean'])} mean validation "
         f"accuracy, {verdict} ({fixes['control']}: {pct(control['val_acc_mean'])}; {significance}, "
-        f"Welch's t-test, Holm-adjusted over the arms: p = {pvalue(best_test['p_holm'])}).",
+        f"{best_test['test']}, Holm-adjusted over the arms: p = {pvalue(best_test['p_holm'])}).",
+        "",
+        _batchnorm_arm_text(answers.training_against_evaluation(s, "residual_study", "batchnorm")),
         "",
         " ".join(_fixes_reading(fixes, answers.ablation(s))),
         "",
@@ -762,6 +814,17 @@ def _fixes_reading(fixes: dict, ablation: dict | None = None) -> list[str]:
                 + (f"so its verdict rests on its dead layers ({t['seeds_with_dead_layer']} of {n} seeds)."
                    if t["seeds_with_dead_layer"] else "so the span alone decides it.")
             )  # fmt: skip
+    wide = {k: a for k, a in fixes["arms"].items() if set(a["arm"]) == {"width"}}
+    if wide:
+        out.append(
+            f"Width as the change other than depth (the plain network; {fixes['width']} units a "
+            "layer elsewhere): "
+            + "; ".join(f"{k} ({a['arm']['width']} units) {pct(a['table']['val_acc_mean'])}, a dead "
+                        f"layer in {a['table']['seeds_with_dead_layer']} of {n} seeds"
+                        for k, a in wide.items()) + "."
+        )  # fmt: skip
+    if ablation:
+        return [*out, _ablation_text(ablation, n)]
     deep = {
         k: a["arm"]
         for k, a in fixes["arms"].items()
@@ -778,6 +841,35 @@ def _fixes_reading(fixes: dict, ablation: dict | None = None) -> list[str]:
             + "this run does not credit its gain to any one of them."
         )  # fmt: skip
     return out
+
+
+def _batchnorm_arm_text(d: dict | None) -> str:
+    """Why the 100-layer batch-norm arm ends where it does: training- against evaluation-mode loss."""
+    if not d:
+        return ""
+    if d["train_mode"] >= 0.95 * d["prior"]:
+        cause = (
+            "it did not learn even as trained: its training-mode loss is at least 95% of the "
+            "class prior's, so the weights, not the running statistics, hold it back"
+        )
+    elif d["eval_mode"] > 1.5 * d["train_mode"]:
+        cause = (
+            "it learnt in training mode but its running statistics do not match: evaluation "
+            "mode undoes it"
+        )
+    else:
+        cause = "training and evaluation mode agree: the weights decide its accuracy"
+    worse = (
+        " evaluated with its running statistics it does worse than predicting the class frequencies"
+        if d["eval_mode"] > d["prior"]
+        else ""
+    )
+    return (
+        f"The batch-norm arm ({pct(d['val_acc'])} mean validation accuracy): in its last epoch its training "
+        f"loss is {d['train_mode']:.3f} as trained (training mode, batch statistics, mean over the epoch's "
+        f"batches) and {d['eval_mode']:.3f} evaluated on the same data with its running statistics, against "
+        f"{d['prior']:.3f} for predicting the class frequencies: {cause}" + (f";{worse}" if worse else "") + "."
+    )  # fmt: skip
 
 
 def _ablation_text(ablation: dict, n: int) -> str:
@@ -853,8 +945,9 @@ def section_encoding(s: Study) -> str:
         f"{points(diff['test_acc'])}"
         + (f" (report A: about {gain_a:+g} points)" if gain_a is not None else "")
         + ". "
-        + verdict("sine", "raw", t, "final validation accuracy")
-    )
+        + (paired_verdict("sine", "raw", answers.implicit(s), "final validation accuracy")
+           if answers.implicit(s) else verdict("sine", "raw", t, "final validation accuracy"))
+    )  # fmt: skip
     same = answers.same_configuration(s).get("6.2 Q7's raw input")
     if s.params.get("implicit_encoding", {}).get("batchnorm"):
         text = (
@@ -896,7 +989,7 @@ def _sweep_text(s: Study, sweep: dict) -> str:
         ])  # fmt: skip
     counts = sorted({r["seeds"] for r in sweep["settings"].values()})
     beating = [n for n, v in rule["settings"].items() if v["beats"]]
-    near = [n for n, v in rule["settings"].items() if v["strength"] == "borderline"]
+    near = [n for n, v in rule["settings"].items() if v["strength"] == "borderline" and v["ahead"]]
     best = rule["best_by_validation"]
     text = (
         f"Settings that beat 1-NN by this rule: {', '.join(beating) or 'none'}"

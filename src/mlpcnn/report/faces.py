@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from mlpcnn.report.markdown import interval, missing, pct, pvalue, table
 from mlpcnn.report.study import Study
+from mlpcnn.verdicts.paired import ALPHA, strength
 
 COURSE_BASELINES = ("xgboost", "scratch", "linear_probe", "sklearn_logreg", "finetune")
 COURSE_SPLITS = {"train": 1400, "val": 200, "test": 400}  # about; see DESIGN's course data
@@ -49,14 +50,15 @@ def seeds_text(baseline: dict) -> str:
 
 
 def comparison(c: dict) -> str:
-    """One McNemar comparison as a clause: ``a is higher than b (McNemar ... p = )``."""
-    v = c["verdict"]
+    """One McNemar comparison as a clause: ``a is higher than b (McNemar ... p = )``, read
+    from its numbers (the difference, the Holm p, the seeds), not from its verdict's words."""
+    apart = c["p_holm"] is not None and c["p_holm"] < ALPHA
     word = (
-        f"{c['a']} is {v.split(' (')[0]} than {c['b']}"
-        if v.startswith(("higher", "lower"))
-        else f"{c['a']} and {c['b']} are {v.split(' (')[0]}"
+        f"{c['a']} is {'higher' if c['difference'] > 0 else 'lower'} than {c['b']}"
+        if apart
+        else f"{c['a']} and {c['b']} are not distinguishable with {c['seeds']} seed{'s' * (c['seeds'] != 1)}"
     )
-    borderline = ", borderline" if "borderline" in v else ""
+    borderline = ", borderline" if strength(c["p_holm"]) == "borderline" else ""
     return (
         f"{word} ({c['a_only']} vs {c['b_only']} test images right for one only, McNemar "
         f"p = {pvalue(c['p_value'])}, Holm p = {pvalue(c['p_holm'])} over {c['family']}"
@@ -201,12 +203,16 @@ def data_paragraph(s: Study, kind: str) -> str:
 
 
 def precision_text(base: dict) -> str:
-    """What precision the networks ran in, from the baselines' summaries."""
-    torch = {b["precision"] for name, b in base.items() if name not in ("xgboost", "handmade")}
-    if torch == {"bfloat16"}:
-        return ("bfloat16 autocast (weights, gradients and Adam's state stay float32; the "
-                "frozen features and logits are rounded to bfloat16)")  # fmt: skip
-    return ", ".join(sorted(p for p in torch if p)) or "float32"
+    """What precision each baseline ran in, grouped, from the baselines' summaries."""
+    groups: dict[str, list[str]] = {}
+    for name, b in base.items():
+        groups.setdefault(b.get("precision") or "float32", []).append(name)
+    if set(groups) == {"float32"}:
+        return "float32 throughout"
+    words = {"bfloat16": "bfloat16 autocast (matrix products in bfloat16; weights, gradients and "
+                         "optimiser state in float32; frozen features and logits rounded to "
+                         "bfloat16)"}  # fmt: skip
+    return "; ".join(f"{words.get(p, p)} for {', '.join(names)}" for p, names in groups.items())
 
 
 def not_apart(comparisons: list[dict]) -> str:

@@ -23,11 +23,11 @@ def cities_lines(s: Study) -> list[str]:
     if "mlp_epochs" in m:
         out.append(_line("6.1 Q2", q2_answer(s, m["mlp_epochs"]), "mlp_epochs/loss"))
     bn = answers.batchnorm(s)
-    if bn:
+    if bn and "mlp_batchnorm" in m:
         threshold = m["mlp_batchnorm"]["accuracy_threshold"]
         out.append(_line("6.1 Q3", q3_answer(bn, threshold), "mlp_batchnorm/batchnorm"))
     bs = answers.batch_size(s)
-    if bs:
+    if bs and "mlp_batch_size" in m:
         out.append(_line("6.1 Q4", q4_answer(m["mlp_batch_size"], bs), "mlp_batch_size/val_acc_base",
                          "mlp_batch_size/stability"))  # fmt: skip
     if "mlp_select" in m:
@@ -46,16 +46,28 @@ def cities_lines(s: Study) -> list[str]:
     f = m.get("residual_study")
     if f:
         best = f["arms"][f["best_fix"]]
-        t = best["test_vs_control"]
+        t = (answers.fixes_versus_control(s) or {}).get(f["best_fix"], best["test_vs_control"])
+        restores = best["table"]["seeds_with_dead_layer"] == 0 and best["table"]["within_span"]
+        parts = answers.ablation(s)
+        split = (
+            "; its changes taken apart: "
+            + ", ".join(
+                f"{k} {points(v['difference'])} ({v['strength']})"
+                for k, v in [("residual", parts.get("residual")), *parts["factorial"].items()]
+                if v
+            )
+            if parts
+            else "; its changes are not separated by this run's arms"
+        )
         out.append(_line(
             "6.2 Q6",
-            f"{f['best_fix']} ({', '.join(best['arm'])}) restores the flow and reaches "
-            f"{pct(best['table']['val_acc_mean'])}, {points(t['difference'])} over {f['control']} "
-            f"(Welch's t-test, Holm p = {pvalue(t['p_holm'])}); its three changes are not separated.",
+            f"{f['best_fix']} ({', '.join(best['arm'])}) {'restores' if restores else 'does not restore'} "
+            f"the flow and reaches {pct(best['table']['val_acc_mean'])}, {points(t['difference'])} over "
+            f"{f['control']} ({t['test']}, Holm p = {pvalue(t['p_holm'])}){split}.",
             "residual_study/fixes"))  # fmt: skip
     q7 = m.get("implicit_encoding")
     if q7:
-        t = q7["val_difference_test"]
+        t = answers.implicit(s) or q7["val_difference_test"]
         out.append(_line(
             "6.2 Q7",
             f"the sine encoding gains {points(q7['difference_sine_minus_raw']['val_acc'])} validation "

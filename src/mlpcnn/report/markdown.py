@@ -79,10 +79,18 @@ def paired_verdict(a: str, b: str, test: dict, what: str, percent: bool = True) 
     names its test, its family, its Holm-adjusted p and, between 0.01 and 0.1, says the
     verdict is borderline."""
     diff, n = test.get("difference"), test.get("n", 0)
-    if percent:
-        size = f"{points(diff)} [{100 * test['low']:+.2f}, {100 * test['high']:+.2f}]"
+    if diff is None:
+        size = "n/a"
+    elif percent:
+        size = points(diff) + (
+            f" [{100 * test['low']:+.2f}, {100 * test['high']:+.2f}]"
+            if test.get("low") is not None
+            else ""
+        )
     else:
-        size = f"{diff:+.4f} [{test['low']:+.4f}, {test['high']:+.4f}]"
+        size = f"{diff:+.4f}" + (
+            f" [{test['low']:+.4f}, {test['high']:+.4f}]" if test.get("low") is not None else ""
+        )
     if test.get("p_holm") is None:
         return f"{a} against {b} on {what}: not testable with {n} seed(s) ({size})."
     where = (

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Study:
@@ -24,7 +26,7 @@ class Study:
     params: Mapping[str, Any] = field(default_factory=dict)
     figures: Mapping[str, str] = field(default_factory=dict)
     references: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
-    histories: Mapping[str, Any] = field(default_factory=dict)
+    histories: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     def figure(self, name: str, caption: str) -> str:
         """A Markdown image link to figure ``name``, or a note that the run has none."""

@@ -13,7 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mlpcnn.verdicts.curves import CONVERGED, IMPROVING, OVERFITTING, RULE, CurveRule, classify_run
+from mlpcnn.cities.stats import holm
+from mlpcnn.common.params import number_label
+from mlpcnn.verdicts.curves import (
+    CONVERGED,
+    IMPROVING,
+    OVERFITTING,
+    RULE,
+    UNRESOLVED,
+    CurveRule,
+    classify_run,
+)
 from mlpcnn.verdicts.paired import paired_compare, strength, trend
 
 
@@ -50,16 +60,25 @@ def versus_best(table: pd.DataFrame, higher_is_better: bool) -> tuple[str, dict[
 
 def learning_rate(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
     """6.1 Q1: each rate's curve verdict; the winner by final and by best validation loss,
-    each tested against every other rate (paired over seeds, Holm over the rates)."""
-    name = lambda r: f"lr {r['lr']:g}"  # noqa: E731
+    each tested against every other rate (paired over seeds, Holm over the rates). A rate
+    with a diverged seed (a NaN loss at some epoch) takes part in neither criterion: its
+    ``excluded``."""
+    name = lambda r: f"lr {number_label(r['lr'])}"  # noqa: E731  (the stage's run names)
     runs = {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()}
-    best = history.assign(run=history.apply(name, axis=1)).pivot_table(
-        index="seed", columns="run", values="val_loss", aggfunc="min", sort=False
+    named = history.assign(run=history.apply(name, axis=1))
+    lowest = named.groupby(["run", "seed"], sort=False)["val_loss"].agg(
+        lambda v: v.min() if v.notna().all() else np.nan
     )
+    best = lowest.unstack("run")[list(runs)]
     out = {"runs": runs}
     for criterion, table in (("final", finals(history, "val_loss", name)), ("best", best)):
         winner, tests = versus_best(table, higher_is_better=False)
-        out[criterion] = {"winner": winner, "mean": float(table[winner].mean()), "versus": tests}
+        out[criterion] = {
+            "winner": winner,
+            "mean": float(table[winner].mean()),
+            "versus": tests,
+            "excluded": [c for c in table.columns if not np.isfinite(table[c]).all()],
+        }
     return out
 
 
@@ -81,6 +100,7 @@ def batchnorm(
     arms = list(acc.columns)
     pairs = [(a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
     return {
+        "epochs": last,
         "runs": {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()},
         "accuracy": paired_compare(
             {f"{a} vs {b}": (acc[a].to_numpy(), acc[b].to_numpy()) for a, b in pairs}
@@ -127,13 +147,16 @@ def fit(run: Mapping, train_acc: float, reference: float, margin: float) -> str:
 
     still improving -> under-trained (more epochs would help); converged with the final
     train accuracy more than ``margin`` below ``reference`` (1-NN) -> under-capacity
-    (plateaued below what the data allows); converged otherwise -> good fit; the curve's
-    own verdict (overfitting, unstable, ...) otherwise.
+    (plateaued below what the data allows); converged otherwise -> good fit; a trend not
+    resolved -> not resolved; the curve's own verdict (overfitting, unstable, ...)
+    otherwise.
     """
     if run["verdict"] == IMPROVING:
         return "under-trained"
     if run["verdict"] == CONVERGED:
         return "under-capacity" if train_acc < reference - margin else "good fit"
+    if run["verdict"] == UNRESOLVED:
+        return "not resolved"
     return run["verdict"]
 
 
@@ -178,6 +201,9 @@ def _trends(acc: pd.DataFrame, cells: Mapping[str, Mapping]) -> dict:
         x = np.log2([v for v, _ in line])
         t = trend(x, acc[[c for _, c in line]].to_numpy())
         out[axis] = {"at": {other: int(shared)}, "cells": [c for _, c in line], **t}
+    adjusted = holm({axis: t["p"] for axis, t in out.items()})  # one family: Q3 and Q4
+    for axis, t in out.items():
+        t |= {"p_holm": adjusted[axis], "strength": strength(adjusted[axis]), "family": len(out)}
     return {"trends": out}
 
 
@@ -211,8 +237,6 @@ def encodings_versus_nearest(settings: Mapping[str, Mapping], alpha: float = 0.0
     ``settings``: each setting's figures as ``encoding_summary`` writes them (its
     ``ensemble_vs_nearest`` McNemar counts and p, ``val_acc_mean``).
     """
-    from mlpcnn.cities.stats import holm
-
     raw = {n: r["ensemble_vs_nearest"]["p_value"] for n, r in settings.items()}
     adjusted = holm(raw)
     verdicts = {}

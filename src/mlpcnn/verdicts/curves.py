@@ -6,8 +6,9 @@ here, so levels are read on running means of ``smooth`` epochs. The rule reads, 
 this order, and stops at the first that holds:
 
 1. **diverged**: a loss is NaN or infinite in most seeds.
-2. **stuck at the class prior**: in most seeds the lowest validation loss stays within
-   ``prior_tolerance`` (relative) of the loss of predicting the class frequencies.
+2. **stuck at the class prior**: in most seeds the lowest validation loss never falls
+   more than ``prior_tolerance`` (relative) below the loss of predicting the class
+   frequencies.
 3. **unstable**: in most seeds the training loss ends more than ``rise`` (relative)
    above its own lowest level: the optimiser undoes its progress on the data it trains
    on, which is not overfitting.
@@ -17,9 +18,12 @@ this order, and stops at the first that holds:
    seeds' relative drops over the window (from each seed's OLS slope) are above 0 by a
    one-sided one-sample t-test, p < ``alpha``, and their mean is at least ``min_drop``.
    More epochs would still help: under-trained.
-6. **converged**: none of the above; the validation loss has levelled off.
+6. **converged**: the seeds' mean drop over the window is below ``min_drop`` by the
+   opposite one-sided test (p < ``alpha``): the loss has levelled off.
+7. **trend not resolved**: neither test holds with these seeds.
 
-A run of fewer than ``2 x window`` epochs reads its trend over its second half.
+A run of fewer than ``2 x window`` epochs reads its trend over its last ``epochs // 2``
+epochs (at least 3).
 A run with fewer than three epochs is **too short** to read a trend from.
 """
 
@@ -38,8 +42,9 @@ UNSTABLE = "unstable"
 OVERFITTING = "overfitting"
 IMPROVING = "still improving"
 CONVERGED = "converged"
+UNRESOLVED = "trend not resolved"
 TOO_SHORT = "too short"
-VERDICTS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING, IMPROVING, CONVERGED, TOO_SHORT)
+VERDICTS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING, IMPROVING, CONVERGED, UNRESOLVED, TOO_SHORT)
 SEED_FLAGS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING)  # read per seed, then by majority
 
 
@@ -55,15 +60,18 @@ class CurveRule:
     min_drop: float = 0.02  # mean relative fall of the validation loss over the window
 
     def text(self) -> str:
+        """The rule in one sentence, as the report states it."""
         return (
             f"levels are running means of {self.smooth} epochs; diverged if a loss is not finite; "
-            f"stuck if the lowest validation loss is within {self.prior_tolerance:.0%} of the "
+            f"stuck if the lowest validation loss never falls {self.prior_tolerance:.0%} below the "
             f"class-prior loss; unstable if the training loss ends over {self.rise:.0%} above its "
             f"lowest level; overfitting if instead only the validation loss does (each in most "
             f"seeds); still improving if over the last {self.window} epochs the seeds' relative "
             f"falls of the validation loss (OLS slope; the second half of a shorter run) "
             f"are above 0 by a one-sided t-test "
-            f"(p < {self.alpha:g}) and {self.min_drop:.0%} on average; otherwise converged"
+            f"(p < {self.alpha:g}) and {self.min_drop:.0%} on average; converged if they are "
+            f"below {self.min_drop:.0%} by the opposite one-sided test; otherwise the trend is "
+            "not resolved"
         )
 
 
@@ -79,14 +87,15 @@ def running_mean(values: Sequence[float], width: int) -> np.ndarray:
 
 def relative_drop(values: Sequence[float], window: int) -> float:
     """How far the OLS line through the last ``window`` values falls over them, relative
-    to where it ends (0.1: the fitted loss falls by 10% of its final value)."""
+    to where it starts (0.1: the fitted loss falls by 10% of its level at the window's
+    start; at most 1)."""
     y = np.asarray(values, dtype=np.float64)[-window:]
     if len(y) < 3:
         return float("nan")
     x = np.arange(len(y), dtype=np.float64)
     b = np.polyfit(x, y, 1)[0]
-    end = y.mean() + b * (x[-1] - x.mean())
-    return float(-b * x[-1] / end) if end > 0 else float("nan")
+    start = y.mean() - b * x.mean()
+    return float(-b * x[-1] / start) if start > 0 else float("nan")
 
 
 def seed_flags(
@@ -119,17 +128,19 @@ def seed_flags(
     return {**out, "flag": flag}
 
 
-def trend_p(drops: Sequence[float]) -> float:
-    """One-sided one-sample t-test that the mean drop is above 0 (1.0 if untestable)."""
+def trend_p(drops: Sequence[float], above: float = 0.0, alternative: str = "greater") -> float:
+    """One-sided one-sample t-test of the mean drop against ``above``: ``greater`` (it
+    still falls) or ``less`` (it falls by less than that); 1.0 if untestable."""
     d = np.asarray(drops, dtype=np.float64)
     d = d[np.isfinite(d)]
     if len(d) < 2:
         return 1.0
     if d.std() == 0:
-        return 0.0 if d.mean() > 0 else 1.0
+        holds = d.mean() > above if alternative == "greater" else d.mean() < above
+        return 0.0 if holds else 1.0
     from scipy.stats import ttest_1samp  # 0.7 s to import: only where a curve is read
 
-    return float(ttest_1samp(d, 0.0, alternative="greater").pvalue)
+    return float(ttest_1samp(d, above, alternative=alternative).pvalue)
 
 
 def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
@@ -153,6 +164,7 @@ def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RUL
         "per_seed": per_seed,
         "drop": float(np.nanmean(drops)) if np.isfinite(drops).any() else None,
         "p": trend_p(drops),
+        "p_level": trend_p(drops, rule.min_drop, "less"),
         "window": rule.window,
     }
     majority = next((f for f in SEED_FLAGS if counts.get(f, 0) * 2 > n), None)
@@ -162,8 +174,10 @@ def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RUL
         verdict = TOO_SHORT
     elif out["p"] < rule.alpha and out["drop"] >= rule.min_drop:
         verdict = IMPROVING
-    else:
+    elif out["p_level"] < rule.alpha:
         verdict = CONVERGED
+    else:
+        verdict = UNRESOLVED
     return {**out, "verdict": verdict}
 
 
@@ -174,4 +188,5 @@ def epoch_reaching(values: Sequence[float], threshold: float) -> int | None:
 
 
 def rule_dict(rule: CurveRule = RULE) -> dict:
+    """The rule's thresholds, to record beside the verdicts it gave."""
     return asdict(rule)

@@ -1,8 +1,10 @@
 """Comparisons of runs that share their seeds, and how strong a verdict is.
 
-Where two runs start each seed from the same weights and batches (rates, arms, batch
-sizes, grid cells), the seeds pair them: the test is a paired t-test on the per-seed
-differences, and its interval is the differences' Student-t interval. A family of
+Where runs share their seeds (rates, arms, batch sizes, grid cells), a seed draws the
+same batches in the same order for each, and the same initial weights where the
+architecture is the same: the seeds pair them. The test is a paired t-test on the
+per-seed differences, its interval the differences' Student-t interval (per comparison,
+not adjusted; the p-values are). A family of
 comparisons, as the question defines it, is corrected with Holm's method.
 
 Strength: a Holm-adjusted p below 0.01 is a finding, at or above 0.1 no difference is
