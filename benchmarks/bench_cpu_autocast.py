@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlpcnn.cities.stats import seed_interval
+from mlpcnn.common.stats import seed_interval
 from mlpcnn.faces.backbones import resolve_backbone
 from mlpcnn.faces.baselines import cpu_has_bf16_matrix_units
 from mlpcnn.faces.strategies import Settings, input_of, run_strategy

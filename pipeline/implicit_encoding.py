@@ -60,7 +60,8 @@ def main() -> None:
         panels[title] = lambda x, m=mlp, e=encode: m(e(x.to(stage.device))).argmax(dim=1)
     x_test, y_test = (t.cpu().numpy() for t in stage.data.splits["test"])
     plot_boundary_panels(panels, x_test, y_test, stage.data.n_classes, OUT / "boundaries.png",
-                         title="6.2 Q7: decision boundaries over the test points",
+                         title="6.2 Q7: decision boundaries over the test points (colour: country; "
+                               "each panel's seed: final validation accuracy closest to its mean)",
                          resolution=params["boundary_resolution"])  # fmt: skip
 
     stage.write(

@@ -74,7 +74,8 @@ def main() -> None:
         x_test, y_test, n_classes = (arrays[k] for k in ("x_test", "y_test", "n_classes"))
     plot_boundary_panels(
         panels, x_test, y_test, int(n_classes), OUT / "boundaries.png",
-        title="6.2 Q4: decision boundaries over the test points (colour: country)",
+        title="6.2 Q1-Q2: decision boundaries over the test points (colour: country; each "
+        "panel's seed: final validation accuracy closest to its cell's mean)",
         resolution=params["boundary_resolution"],
     )  # fmt: skip
 

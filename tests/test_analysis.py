@@ -330,3 +330,34 @@ def test_the_runs_table_marks_course_runs_and_their_final_loss() -> None:
     assert table["course"].tolist() == [True, False, False]
     assert table["final_train_loss"].isna().all()
     assert row(table, "xgboost", "lr 0.1")["test_acc"] == 0.6
+
+
+@pytest.mark.parametrize(
+    ("probs", "constant"),
+    [
+        ([0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.3, 0.4], False),  # a ranking, two classes predicted
+        ([0.7] * 8, True),  # one class, no ranking at all
+        ([0.6, 0.62, 0.61, 0.6, 0.61, 0.6, 0.62, 0.6], True),  # one class, ranking near chance
+    ],
+)
+def test_score_run_agrees_with_sklearn_and_scipy(probs, constant) -> None:
+    """Each figure of score_run against the libraries directly (not the module's helpers)."""
+    from scipy.stats import mannwhitneyu
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    probs = np.array(probs)
+    scored = score_run(labels, probs)
+    auc = roc_auc_score(labels, probs)
+    assert scored["test_auc"] == pytest.approx(auc)
+    assert scored["test_auc_low"] <= auc <= scored["test_auc_high"]
+    expected_p = 1.0 if np.ptp(probs) == 0 else mannwhitneyu(probs[:4], probs[4:]).pvalue
+    assert scored["test_auc_p"] == pytest.approx(expected_p)
+    assert scored["constant"] is constant
+
+
+def test_score_run_of_a_diverged_run_or_one_class_of_labels() -> None:
+    nan = score_run(np.array([1, 0, 1, 0]), np.array([float("nan")] * 4))
+    assert nan["test_auc"] is None and nan["test_auc_p"] is None and nan["constant"] is False
+    one = score_run(np.array([1, 1, 1, 1]), np.array([0.9, 0.8, 0.7, 0.6]))
+    assert one["test_auc"] is None and one["test_auc_low"] is None and one["test_auc_p"] is None

@@ -52,3 +52,24 @@ def test_any_model_and_encoding_plug_in(tmp_path: Path) -> None:
         {"encoded": lambda x: model(encode(x)).argmax(1)}, points, labels, 33, path, resolution=40
     )
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_neighbouring_classes_get_far_apart_hues() -> None:
+    """33 classes in a row, west to east: neighbours are dealt hues at least a sixth of
+    the wheel apart, where the wheel's own order puts them 1/33 apart."""
+    import matplotlib.colors
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(33), 20)
+    x = labels + rng.uniform(-0.3, 0.3, len(labels))
+    points = np.stack([x, rng.uniform(0, 1, len(labels))], axis=1)
+
+    def hue_gaps(colours) -> np.ndarray:
+        hue = matplotlib.colors.rgb_to_hsv(np.asarray(colours))[:, 0]
+        step = np.abs(np.diff(hue))
+        return np.minimum(step, 1 - step)
+
+    dealt = class_colours(33, points, labels).colors
+    assert len({tuple(np.round(c, 6)) for c in dealt}) == 33
+    assert hue_gaps(dealt).min() >= 1 / 6
+    assert hue_gaps(class_colours(33).colors).min() < 1 / 30

@@ -87,8 +87,12 @@ def test_xgboost_on_pixels(tiny_faces) -> None:
 
 def test_predict_probs_in_eval_mode(tiny_faces) -> None:
     model = small_cnn()
-    probs = predict_probs(model, tiny_faces["val"][0], to_unit, batch=3)
+    images = tiny_faces["val"][0]
+    probs = predict_probs(model, images, to_unit, batch=3)
     assert probs.shape == (8,) and ((probs > 0) & (probs < 1)).all() and not model.training
+    with torch.no_grad():  # batches of 3 read in place give the whole split's one pass
+        whole = torch.sigmoid(model(to_unit(images)).flatten()).double().numpy()
+    np.testing.assert_allclose(probs, whole, rtol=1e-5)
 
 
 def test_residual_energy_sees_high_frequencies_and_the_handmade_detector_uses_them() -> None:

@@ -119,27 +119,19 @@ def test_function_local_imports_are_followed(tmp_path: Path) -> None:
     ]
 
 
-# The seed intervals, Holm and McNemar of cities/stats.py serve section 7 too. Their place
-# is common/, but moving them there changes common's hash and reruns every stage for
-# identical results; they move with the next full run. Until then the faces stages may
-# run this one cities module (and the package's docstring-only __init__), nothing else.
-SHARED_CITIES = {"src/mlpcnn/cities/__init__.py", "src/mlpcnn/cities/stats.py"}
-
-
 def test_the_two_studies_share_only_the_common_code() -> None:
-    """An edit to the faces library reruns no cities stage, and the reverse (but for the
-    statistics module above)."""
+    """An edit to the faces library reruns no cities stage, and the reverse: what both
+    studies use (statistics, device, figures, params) lives in common/."""
     for name, stage in STAGES.items():
         runs = imported(stage["cmd"].split()[1])
         faces = any(f.startswith("src/mlpcnn/faces/") for f in runs)
-        cities = any(f.startswith("src/mlpcnn/cities/") and f not in SHARED_CITIES for f in runs)
+        cities = any(f.startswith("src/mlpcnn/cities/") for f in runs)
         assert not (faces and cities), f"{name} runs both studies' code"
         deps = stage["deps"]
         if not faces:
             assert not any(d.startswith("src/mlpcnn/faces") for d in deps), name
         if not cities:
-            assert not any(d.startswith("src/mlpcnn/cities") and d not in SHARED_CITIES
-                           for d in deps), name  # fmt: skip
+            assert not any(d.startswith("src/mlpcnn/cities") for d in deps), name
 
 
 def test_every_stage_script_is_named_after_its_stage() -> None:

@@ -21,3 +21,21 @@ def test_unknown_device_is_rejected() -> None:
 def test_cuda_without_cuda_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="'cuda' was asked for but CUDA is not available"):
         resolve_device("cuda")
+
+
+@pytest.mark.parametrize(
+    "name", ["cuda:abc", "cuda:", "cuda:-1", "cuda:1.5", "cuda:00", "cuda:\u00b2"]
+)
+def test_a_malformed_gpu_index_is_one_line(name: str) -> None:
+    with pytest.raises(ValueError, match=r"device: expected cuda:N with N a GPU index"):
+        resolve_device(name)
+
+
+def test_a_gpu_index_the_machine_lacks_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(
+        ValueError, match=r"'cuda:7' asks for GPU 7, but this machine has 1 \(indices 0 to 0\)"
+    ):
+        resolve_device("cuda:7")
+    assert resolve_device("cuda:0") == torch.device("cuda:0")

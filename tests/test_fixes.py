@@ -14,8 +14,8 @@ from mlpcnn.cities.fixes import (
     spans,
     summarise_arm,
 )
-from mlpcnn.cities.stats import welch_p
 from mlpcnn.cities.training import TrainResult
+from mlpcnn.common.stats import welch_p
 
 
 def test_log_median_leaves_out_zero_ratios() -> None:

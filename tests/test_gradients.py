@@ -215,3 +215,23 @@ def test_the_plain_study_summary_on_hand_made_seeds() -> None:
     assert summary["simulation"]["with_dead_layer"] == 0.5
     assert summary["topmost_dead_after_training"] == quartiles(np.array([1, 3]))
     assert quartiles(np.array([])) == {"n": 0, "q25": None, "median": None, "q75": None}
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_profile_runs_with_the_model_on_any_device_and_leaves_it_alone(
+    toy_cities, device
+) -> None:
+    """gradient_study moves the model to its device and hands the profile CPU rows: the
+    float64 copy runs on the CPU (the CUDA run crashed here with mixed devices). The
+    CUDA case runs where a GPU exists."""
+    x, y = toy_cities["train"]
+    config = MLPConfig(depth=3, width=3, n_classes=4)
+    model = stacked_mlps(config, [5]).to(device)
+    profile = initial_profile(model, x[:50].cpu(), y[:50].cpu())
+    expected = initial_profile(stacked_mlps(config, [5]), x[:50], y[:50])
+    np.testing.assert_allclose(profile, expected, rtol=1e-6)
+    assert model.weights[0].device.type == device and model.weights[0].dtype == torch.float32
+    assert all(w.grad is None for w in model.weights)

@@ -21,8 +21,8 @@ from mlpcnn.cities.optimisation import (
     stability_table,
     stacked_histories,
 )
-from mlpcnn.cities.stats import welch_p
 from mlpcnn.cities.training import TrainConfig, TrainResult
+from mlpcnn.common.stats import welch_p
 
 
 def runs(curves: dict[int, list[float]], **fixed) -> pd.DataFrame:

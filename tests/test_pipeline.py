@@ -384,7 +384,7 @@ def sections(report: str) -> dict[str, str]:
 def test_report_covers_every_section(repo: Path) -> None:
     report = (repo / "report/REPORT.md").read_text()
     titles = [t for t in sections(report) if t != "header"]
-    assert titles == ["## Results at a glance", "## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
+    assert titles == ["## Findings", "## Results at a glance", "## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
                       "## 6.1 Q4: batch size", "## 6.2 Q1-Q4: depth and width",
                       f"## 6.2 Q5-Q6: gradients of a {DEEP}-layer network", "## 6.2 Q7: implicit (sine) encoding",
                       "## 7.1: deepfake baselines", "## 7.2: error analysis",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlpcnn.cities.stats import compare, seed_interval
+from mlpcnn.common.stats import compare, seed_interval
 from mlpcnn.report.document import render_report, training_seconds
 from mlpcnn.report.markdown import verdict
 from mlpcnn.report.study import Study

@@ -16,7 +16,7 @@ from mlpcnn.cities.selection import (
     selection_summary,
     summarise_cells,
 )
-from mlpcnn.cities.stats import compare
+from mlpcnn.common.stats import compare
 
 
 def history(final_val: list[float], epochs: int = 3, train_offset: float = 0.0) -> pd.DataFrame:

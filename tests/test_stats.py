@@ -6,17 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mlpcnn.cities.stats import (
-    compare,
-    equal_sample_windows,
-    holm,
-    mcnemar,
-    seed_interval,
-    t_quantile,
-    tail_noise,
-    welch_p,
-)
+from mlpcnn.cities.stats import equal_sample_windows, tail_noise
 from mlpcnn.common.params import InvalidParam
+from mlpcnn.common.stats import compare, holm, mcnemar, seed_interval, t_quantile, welch_p
 
 
 def test_holm_adjusts_a_hand_made_family() -> None:

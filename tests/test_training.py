@@ -274,6 +274,9 @@ def test_compiled_step_with_per_replica_rates_matches_the_eager_step(toy_cities)
     _, eager = fit(toy_cities, seeds, lrs=lrs, config=config, train=train)
     _, compiled = fit(toy_cities, seeds, lrs=lrs, config=config,
                       train=TrainConfig(epochs=2, batch_size=64, compile=True))  # fmt: skip
+    # more graphs than dynamo's default 8 compile, and running out is an error, not eager
+    assert torch._dynamo.config.recompile_limit >= 64
+    assert torch._dynamo.config.fail_on_recompile_limit_hit
     for name in eager.history:
         np.testing.assert_allclose(
             compiled.history[name], eager.history[name], rtol=1e-4, atol=1e-5

@@ -19,12 +19,41 @@ from mlpcnn.common.figures import plt, save_figure
 Predict = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) float32 -> (N,) class indices
 
 
-def class_colours(n_classes: int) -> ListedColormap:
-    """One distinct colour per class index (tab20 + tab20b give 40; beyond, evenly spaced hues)."""
-    palette = [*matplotlib.colormaps["tab20"].colors, *matplotlib.colormaps["tab20b"].colors]
-    if n_classes > len(palette):
-        palette = list(matplotlib.colormaps["hsv"](np.linspace(0, 1, n_classes, endpoint=False)))
-    return ListedColormap(palette[:n_classes], name=f"classes{n_classes}")
+def class_colours(
+    n_classes: int, points: np.ndarray | None = None, labels: np.ndarray | None = None
+) -> ListedColormap:
+    """One colour per class index, neighbouring classes in distinct hues.
+
+    The palette is ``n_classes`` hues evenly around the colour wheel, alternately bright
+    and dark. With ``points`` ``(N, 2)`` and their ``labels``, colours are dealt to the
+    classes west to east (by centroid), each taking the unused colour farthest (in RGB)
+    from those of its six nearest classes already coloured, so that countries that touch
+    do not share a hue.
+    """
+    hues = np.linspace(0, 1, n_classes, endpoint=False)
+    value = np.where(np.arange(n_classes) % 2, 0.6, 0.95)  # alternately dark and bright
+    hsv = np.stack([hues, np.full(n_classes, 0.85), value], axis=1)
+    palette = matplotlib.colors.hsv_to_rgb(hsv)
+    if points is None or labels is None:
+        return ListedColormap(palette, name=f"classes{n_classes}")
+    centroids = np.full((n_classes, 2), np.inf)
+    for c in np.unique(labels):
+        centroids[c] = points[labels == c].mean(axis=0)
+    order = np.argsort(centroids[:, 0])
+    chosen: dict[int, int] = {}
+    free = list(range(n_classes))
+    for c in order:
+        distance = np.linalg.norm(centroids - centroids[c], axis=1)
+        near = [k for k in np.argsort(distance)[1:7] if k in chosen]
+        if near:
+            gap = [min(np.linalg.norm(palette[f] - palette[chosen[k]]) for k in near) for f in free]
+            pick = free[int(np.argmax(gap))]
+        else:
+            pick = free[0]
+        chosen[int(c)] = pick
+        free.remove(pick)
+    dealt = palette[[chosen[c] for c in range(n_classes)]]
+    return ListedColormap(dealt, name=f"classes{n_classes}")
 
 
 def grid_predictions(
@@ -66,7 +95,7 @@ def plot_decision_boundaries(
     Colours are fixed per class index, so a class the model predicts but that no plotted
     point has still gets its own colour.
     """
-    colours = class_colours(n_classes)
+    colours = class_colours(n_classes, points, labels)
     extent = (
         float(points[:, 0].min()) - margin,
         float(points[:, 0].max()) + margin,

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import compare, seed_interval
 from mlpcnn.cities.training import TrainResult
+from mlpcnn.common.stats import compare, seed_interval
 
-ARM_KEYS = ("depth", "residual", "zero_branch", "batchnorm", "init", "standardise")
-MODEL_OVERRIDES = ("depth", "residual", "zero_branch", "batchnorm", "init")  # of MLPConfig
+ARM_KEYS = ("depth", "width", "residual", "zero_branch", "batchnorm", "init", "standardise")
+MODEL_OVERRIDES = ("depth", "width", "residual", "zero_branch", "batchnorm", "init")  # of MLPConfig
 RATIO = (
     "per batch ||grad W|| / ||W|| of each hidden layer (W before the step; batches where "
     "||W|| = 0 are left out), per epoch the mean over batches"

@@ -118,11 +118,14 @@ def topmost(dead: np.ndarray) -> np.ndarray:
 def initial_profile(model: ReplicaMLP, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
     """``(R, layers)``: log10 of each hidden layer's squared weight-gradient norm at the
     model's current weights, on the batch ``(x, y)``, computed in float64 (where float32
-    underflows after a few dozen layers); -inf where the gradient is exactly zero."""
-    double = copy.deepcopy(model).double().train()
+    underflows after a few dozen layers); -inf where the gradient is exactly zero.
+
+    Runs on the CPU whatever device the model and the batch are on (a float64 copy of
+    the model; the model itself is not touched)."""
+    double = copy.deepcopy(model).cpu().double().train()
     double.batch_stats = len(y) > 1
-    labels = y.expand(double.replicas, -1)
-    per_replica_loss(double(x.double()), labels).sum().backward()
+    labels = y.cpu().expand(double.replicas, -1)
+    per_replica_loss(double(x.cpu().double()), labels).sum().backward()
     squared = torch.stack(
         [double.weights[i].grad.pow(2).sum(dim=(1, 2)) for i in range(double.config.depth)], dim=1
     )  # (R, layers)

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import compare, equal_sample_windows, seed_interval, tail_noise
+from mlpcnn.cities.stats import equal_sample_windows, tail_noise
 from mlpcnn.cities.training import TrainConfig, TrainResult
 from mlpcnn.common.params import number_label
+from mlpcnn.common.stats import compare, seed_interval
 
 SPLITS = ("train", "val", "test")
 FINAL_FIGURE = "the last epoch's value, per seed; mean and 95% t-interval over seeds"

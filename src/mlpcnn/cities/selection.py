@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import compare, seed_interval, t_quantile
+from mlpcnn.common.stats import compare, seed_interval, t_quantile
 
 SPLITS = ("train", "val", "test")
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import mcnemar
+from mlpcnn.common.stats import mcnemar
 
 NEIGHBOURHOODS = ("inside (none)", "border (some)", "surrounded (all)")  # codes 0, 1, 2
 COLUMNS = ("kind", "features", "highest_frequency_used", "train_acc_mean",

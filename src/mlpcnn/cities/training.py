@@ -40,6 +40,11 @@ SCHEDULES: dict[str, Callable[[int, int], float]] = {  # (epoch from 0, epochs) 
     "cosine": lambda epoch, epochs: 0.5 * (1 + math.cos(math.pi * epoch / epochs)),
 }
 EVAL_FLOATS = 1 << 19  # activations per forward pass when evaluating a whole split (2 MB)
+# Each (batch shape, model) compiles a graph of its own (dynamic=False), and dynamo keeps
+# at most ``recompile_limit`` per function: 8 by default, exactly what mlp_batch_size
+# needs (2 arms x 4 batch sizes). The limit is raised, and reaching it is an error, not a
+# silent fall-back to eager steps.
+RECOMPILE_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,9 @@ class _CompiledStep:
         self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
         self.steps = [torch.zeros((), device=p.device) for p in self.params]
         self.grad_and_losses = torch.func.grad_and_value(self._loss, has_aux=True)
+        dynamo = torch._dynamo.config
+        dynamo.recompile_limit = max(dynamo.recompile_limit, RECOMPILE_LIMIT)
+        dynamo.fail_on_recompile_limit_hit = True
         self.compiled = torch.compile(self._step, dynamic=False)
 
     def set_factor(self, factor: float) -> None:

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from mlpcnn.cities.stats import CONFIDENCE, holm, mcnemar, seed_interval, t_quantile, welch_p
+from mlpcnn.common.stats import CONFIDENCE, holm, mcnemar, seed_interval, t_quantile, welch_p
 from mlpcnn.verdicts.paired import BORDERLINE, paired_p
 
 ALPHA = 0.05

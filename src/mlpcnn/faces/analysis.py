@@ -15,20 +15,20 @@ place in any order is a tie-break, never a finding.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import holm, mcnemar, seed_interval
+from mlpcnn.common.stats import holm, mcnemar, seed_interval
+from mlpcnn.verdicts.paired import BORDERLINE  # an adjusted p there can cross 0.05 on another CPU
 
 if TYPE_CHECKING:  # the baselines import torch; reading their results needs none of it
     from mlpcnn.faces.baselines import RunResult
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
-BORDERLINE = (0.01, 0.1)  # an adjusted p here can move across 0.05 on another CPU
 CONSTANT_RULE = (
     "one predicted class for every test image and a ranking of the images no better than "
     "chance, Mann-Whitney p >= 0.05 for a ROC AUC of 0.5, or p(fake) varying by less than "
@@ -60,11 +60,15 @@ def auc_interval(
 ) -> tuple[float, float] | None:
     """A normal interval around the ROC AUC with Hanley and McNeil's (1982) standard error
     (from the AUC and the two class sizes alone); None where the AUC is undefined."""
+    auc = roc_auc(labels, probs)
+    return None if auc is None else _hanley_mcneil(auc, np.asarray(labels), confidence)
+
+
+def _hanley_mcneil(
+    auc: float, labels: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
     from scipy.special import ndtri
 
-    auc = roc_auc(labels, probs)
-    if auc is None:
-        return None
     n1, n0 = int((labels == 1).sum()), int((labels == 0).sum())
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
     var = (auc * (1 - auc) + (n1 - 1) * (q1 - auc**2) + (n0 - 1) * (q2 - auc**2)) / (n1 * n0)
@@ -76,11 +80,14 @@ def auc_p_value(labels: np.ndarray, probs: np.ndarray) -> float | None:
     """Two-sided p-value of ROC AUC = 0.5: the Mann-Whitney U test of p(fake) between the
     classes (AUC = U / (n_fake n_real)); 1.0 when every probability is the same, None
     when the AUC is undefined."""
+    labels, probs = np.asarray(labels), np.asarray(probs, dtype=np.float64)
+    return None if roc_auc(labels, probs) is None else _rank_p(labels, probs)
+
+
+def _rank_p(labels: np.ndarray, probs: np.ndarray) -> float:
+    """The Mann-Whitney p of a defined AUC (both classes present)."""
     from scipy.stats import mannwhitneyu
 
-    labels, probs = np.asarray(labels), np.asarray(probs, dtype=np.float64)
-    if roc_auc(labels, probs) is None:
-        return None
     if np.ptp(probs) == 0:
         return 1.0
     return float(mannwhitneyu(probs[labels == 1], probs[labels == 0]).pvalue)
@@ -90,7 +97,11 @@ def is_constant(labels: np.ndarray, probs: np.ndarray, alpha: float = ALPHA) -> 
     """:data:`CONSTANT_RULE`: one predicted class throughout and a ranking not
     distinguishable from chance (a run whose probabilities are not finite is not called
     constant: it diverged)."""
-    probs = np.asarray(probs, dtype=np.float64)
+    return _constant(np.asarray(probs, dtype=np.float64), lambda: auc_p_value(labels, probs), alpha)
+
+
+def _constant(probs: np.ndarray, p_value: Callable[[], float | None], alpha: float = ALPHA) -> bool:
+    """:func:`is_constant` with the ranking's p computed only when it decides."""
     if not np.isfinite(probs).all():
         return False
     predicted = probs > 0.5
@@ -98,32 +109,34 @@ def is_constant(labels: np.ndarray, probs: np.ndarray, alpha: float = ALPHA) -> 
         return False
     if np.ptp(probs) < SPREAD_TOLERANCE:  # the ranking is of rounding noise (e.g. 1e-29s)
         return True
-    p = auc_p_value(labels, probs)
+    p = p_value()
     return p is None or p >= alpha
 
 
 def score_run(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | int | bool | None]:
     """A run's test accuracy (threshold 0.5) with its Wilson interval, its ROC AUC with
     :func:`auc_interval` and :func:`auc_p_value`, the spread of its p(fake) (max - min)
-    and whether it is constant (:func:`is_constant`)."""
-    probs = np.asarray(probs, dtype=np.float64)
+    and whether it is constant (:func:`is_constant`); the AUC and its test computed once."""
+    labels, probs = np.asarray(labels), np.asarray(probs, dtype=np.float64)
     correct = int(((probs > 0.5).astype(np.int64) == labels).sum())
     low, high = wilson(correct, len(labels))
     finite = np.isfinite(probs).all()
-    auc_low, auc_high = auc_interval(np.asarray(labels), probs) or (None, None)
+    auc = roc_auc(labels, probs)
+    auc_low, auc_high = _hanley_mcneil(auc, labels) if auc is not None else (None, None)
+    p = _rank_p(labels, probs) if finite and auc is not None else None
     return {
         "test_acc": correct / len(labels),
         "test_acc_low": low,
         "test_acc_high": high,
         "test_correct": correct,
         "test_n": len(labels),
-        "test_auc": roc_auc(labels, probs),
+        "test_auc": auc,
         "test_auc_low": auc_low,
         "test_auc_high": auc_high,
-        "test_auc_p": auc_p_value(labels, probs) if finite else None,
+        "test_auc_p": p,
         "p_fake_spread": float(np.ptp(probs)) if finite else None,
         "one_class": bool(finite and len(np.unique(probs > 0.5)) == 1),
-        "constant": is_constant(labels, probs),
+        "constant": _constant(probs, lambda: p),
     }
 
 

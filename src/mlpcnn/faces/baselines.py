@@ -113,7 +113,7 @@ def predict_probs(
     statistics instead of the running ones. The model is copied (its running statistics
     stay as they were) and the images are taken in a fixed shuffled order, so that a
     batch is not all one class (the test split is stored class by class)."""
-    order = torch.arange(len(images), device=images.device)
+    order = None  # evaluation mode reads the images in place, slice by slice
     if train_mode:
         model = copy.deepcopy(model).train()
         order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
@@ -126,11 +126,12 @@ def predict_probs(
     ends = [*starts[1:], len(images)]
     with autocast(images.device, precision):
         logits = [
-            model(prepare(images[order[a:b]])).flatten() for a, b in zip(starts, ends, strict=True)
+            model(prepare(images[a:b] if order is None else images[order[a:b]])).flatten()
+            for a, b in zip(starts, ends, strict=True)
         ]
-    shuffled = torch.sigmoid(torch.cat(logits).float())
-    probs = torch.empty_like(shuffled)
-    probs[order] = shuffled
+    probs = torch.sigmoid(torch.cat(logits).float())
+    if order is not None:
+        probs = torch.empty_like(probs).index_put_((order,), probs)  # back to the images' order
     return probs.cpu().numpy().astype(np.float64)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from mlpcnn.cities.stats import holm
 from mlpcnn.common.params import number_label
+from mlpcnn.common.stats import holm
 from mlpcnn.report import answers
 from mlpcnn.report.markdown import (
     flat_figure,

@@ -54,7 +54,7 @@ def interval(figure: dict | None, digits: int = 2, percent: bool = True) -> str:
 
 
 def verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
-    """One comparison of a family as a sentence (see ``cities.stats.compare``).
+    """One comparison of a family as a sentence (see ``common.stats.compare``).
 
     ``test["difference"]`` is a - b of ``what`` (an accuracy in points when ``percent``,
     else a plain number such as a loss); the sentence rests on the corrected p-value.

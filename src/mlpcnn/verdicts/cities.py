@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mlpcnn.cities.stats import holm
 from mlpcnn.common.params import number_label
+from mlpcnn.common.stats import holm
 from mlpcnn.verdicts.curves import (
     CONVERGED,
     IMPROVING,

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from mlpcnn.cities.stats import ALPHA, HOLM, holm, seed_interval
+from mlpcnn.common.stats import ALPHA, HOLM, holm, seed_interval
 
 PAIRED_T = "paired t-test"
 BORDERLINE = (0.01, 0.1)  # Holm-adjusted p in [low, high): borderline
