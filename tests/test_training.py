@@ -322,3 +322,22 @@ def test_learning_rates_are_checked_once_with_their_index(lrs, message) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         check_lrs(lrs)
     assert check_lrs([1, 0.01]) == [1.0, 0.01]
+
+
+def test_a_replica_beside_others_differs_from_one_alone_by_rounding_only(toy_cities) -> None:
+    """One configuration, two batched runs: seed 2 alone, beside other seeds, and beside
+    another learning rate. Each step agrees to float32 rounding (the report states how far
+    50 epochs amplify it: a seed's figure is not bit-identical across such runs)."""
+    config = MLPConfig(depth=3, width=8, n_classes=4)
+    train = TrainConfig(epochs=2, batch_size=64, lr=0.01)
+    _, alone = fit(toy_cities, [2], config=config, train=train)
+    _, seeds = fit(toy_cities, [1, 2, 3], config=config, train=train)
+    _, rates = fit(toy_cities, [2, 2], lrs=[0.01, 0.001], config=config,
+                   train=TrainConfig(epochs=2, batch_size=64))  # fmt: skip
+    for name in alone.history:
+        for other, column in ((seeds, 1), (rates, 0)):
+            np.testing.assert_allclose(
+                other.history[name][:, column], alone.history[name][:, 0], rtol=1e-5, atol=1e-6
+            )
+    # and a different rate is a different run, far beyond rounding
+    assert not np.allclose(rates.history["val_loss"][:, 1], alone.history["val_loss"][:, 0])

@@ -158,6 +158,22 @@ def _rise(values: pd.Series, width: int = 5) -> float:
     return smooth.iloc[-1] / smooth.min() - 1
 
 
+def _still_falling(h: pd.DataFrame, window: int = 10) -> bool:
+    """The stated trend rule, written again with numpy and scipy: each seed's OLS fall of
+    the validation loss over the last ``window`` epochs relative to the fitted start;
+    their mean above 0 by a one-sided t-test (p < 0.05) and at least 2%."""
+    drops = []
+    for _, g in h.sort_values("epoch").groupby("seed"):
+        y = g["val_loss"].to_numpy()[-window:]
+        slope, intercept = np.polyfit(np.arange(len(y)), y, 1)
+        drops.append(-slope * (len(y) - 1) / intercept)
+    return ttest_1samp(drops, 0.0, alternative="greater").pvalue < 0.05 and np.mean(drops) >= 0.02
+
+
+def _verdict(cell: str) -> str:
+    return cell.split(" (", 1)[0]
+
+
 def test_the_committed_report_states_verdicts_the_histories_bear_out() -> None:
     report = (ROOT / "report/REPORT.md").read_text()
     lr = pd.read_csv(ROOT / "plots/mlp_learning_rate/history.csv")
@@ -167,24 +183,24 @@ def test_the_committed_report_states_verdicts_the_histories_bear_out() -> None:
     for rate, h in lr.groupby("lr"):
         seeds = [g.sort_values("epoch") for _, g in h.groupby("seed")]
         train_rises = [_rise(g["train_loss"]) for g in seeds]
-        says = report.split(f"| {rate} |", 1)[1].split("\n", 1)[0]
-        if "unstable" in says:  # the training loss itself climbs back, in most seeds
+        says = _verdict(report.split(f"| {rate} |", 1)[1].split("\n", 1)[0].split("|")[-2].strip())
+        if says == "unstable":  # the training loss itself climbs back, in most seeds
             assert sum(r > 0.2 for r in train_rises) * 2 > len(seeds)
-        if "overfitting" in says:  # never while the training loss rises
+        if says == "overfitting":  # never while the training loss rises
             assert sum(r > 0.2 for r in train_rises) * 2 <= len(seeds)
-        if "stuck" in says:
+        if says == "stuck at the class prior":
             assert all(g["val_loss"].min() >= 0.98 * prior for g in seeds)
-        if "still improving" in says:  # the last ten epochs' mean loss fell
-            last = [
-                g["val_loss"].iloc[-5:].mean() < g["val_loss"].iloc[-10:-5].mean() for g in seeds
-            ]
-            assert sum(last) * 2 > len(seeds)
+        if says == "still improving":
+            assert _still_falling(h), rate
     # 6.1 Q3's speed: every seed of the batch-norm arm reaches 90% before the base arm's
     bn = json.loads((ROOT / "plots/mlp_batchnorm/summary.json").read_text())["arms"]
     said = re.search(r"the base model needs ([\d.]+)x the epochs batch norm needs", report)
     assert said and float(said.group(1)) > 1
-    assert all(a < b for a, b in zip(bn["batchnorm"]["epochs_to_threshold"],
-                                         bn["base"]["epochs_to_threshold"], strict=True))  # fmt: skip
+    never = float("inf")  # a seed that never reached it
+    pairs = zip(
+        bn["batchnorm"]["epochs_to_threshold"], bn["base"]["epochs_to_threshold"], strict=True
+    )
+    assert all((a or never) < (b or never) for a, b in pairs)
 
 
 def test_encoding_rule_needs_the_ensemble_ahead_and_holm_below_alpha() -> None:
@@ -229,10 +245,8 @@ def test_the_committed_grid_fit_verdicts_hold_on_the_histories() -> None:
     for cell, fit in fits.items():
         h = pd.read_csv(ROOT / f"plots/mlp_grid/{cell}/history.csv")
         last = h[h["epoch"] == h["epoch"].max()]
-        if fit == "under-trained":  # the validation loss still fell over the last ten epochs
-            late = h[h["epoch"] > h["epoch"].max() - 5].groupby("seed")["val_loss"].mean()
-            early = h[h["epoch"].between(h["epoch"].max() - 9, h["epoch"].max() - 5)]
-            assert (late < early.groupby("seed")["val_loss"].mean()).mean() > 0.5, cell
+        if fit == "under-trained":  # the validation loss still falls over the last epochs
+            assert _still_falling(h), cell
         if fit == "under-capacity":  # levelled off below what 1-NN shows the data allows
             assert last["train_acc"].mean() < nn["val_acc"] - 0.02, cell
     # the rule discriminates here: at least two verdicts over the seven cells

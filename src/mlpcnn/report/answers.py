@@ -29,9 +29,10 @@ def curve_text(run: Mapping) -> str:
             f"too short to read a trend ({run['epochs']} epoch{'s' if run['epochs'] != 1 else ''})"
         )
     flag = ", borderline" if strength(run["p"]) == "borderline" else ""
+    minority = "".join(f"; {c} of {n} seeds {f}" for f, c in run["counts"].items())
     return (
         f"{v} (validation loss {-run['drop']:+.1%} over the last {run['window']} epochs, "
-        f"p = {pvalue(run['p'])}{flag})"
+        f"p = {pvalue(run['p'])}{flag}{minority})"
     )
 
 

@@ -70,13 +70,13 @@ def section_learning_rate(s: Study) -> str:
                 f"{d['runs'][name]['final_val_loss']['mean']:.3f} is that of predicting the class "
                 f"frequencies ({d['class_prior_val_loss']:.3f})."
             )
-        elif run["verdict"] == "unstable":
+        elif run["counts"].get("unstable"):
             flagged = [f for f in run["per_seed"].values() if f["flag"] == "unstable"]
             rises = [f["train_rise"] for f in flagged]
             both = sum(f["val_rise"] > RULE.rise for f in flagged)
             sentences.append(
-                f"{name} is unstable, not overfitting: in {len(rises)} of {run['seeds']} seeds its "
-                f"training loss ends {min(rises):.0%} to {max(rises):.0%} above its lowest level "
+                f"{name} is unstable, not overfitting, in {len(rises)} of {run['seeds']} seeds: its "
+                f"training loss ends {_span(rises)} above its lowest level "
                 f"(the validation loss too in {both} of them): the optimiser undoes its own progress "
                 "on the data it trains on."
             )
@@ -139,6 +139,12 @@ def q1_answer(s: Study, a: dict) -> str:
     )
 
 
+def _span(values: list[float]) -> str:
+    """``24% to 29%``, or ``36%`` when there is one value (or all agree)."""
+    low, high = f"{min(values):.0%}", f"{max(values):.0%}"
+    return low if low == high else f"{low} to {high}"
+
+
 def lr_key(lr: float) -> str:
     """A rate's name as the stage writes it (``lr 1e-05``)."""
     return f"lr {number_label(lr)}"
@@ -165,13 +171,15 @@ def same_configuration_text(s: Study) -> str:
     agree = [k for k, c in checks.items() if c["identical"] and k != "learning rate 0.001"]
     return (
         "One configuration, two stages: lr 0.001 here is the base model of 6.1 Q2 and Q3, trained "
-        "inside one batched run with the other rates (each rate rescales its replicas' steps). "
+        "inside one batched run with the other rates (each rate rescales its replicas' steps, and "
+        "a batched run rounds in the last bit differently from one of another make-up). "
         + (
             "Its per-seed validation accuracy at the last epoch is identical to 6.1 Q3's base arm."
             if lr["identical"]
             else f"Its per-seed validation accuracy at epoch {lr['epoch']} differs from 6.1 Q3's base "
-            f"arm by up to {100 * lr['max_difference']:.2f} points: a seed's result depends on "
-            "which runs share its batched computation, so the two are not bit-identical"
+            f"arm by up to {100 * lr['max_difference']:.2f} points: steps that agree to float32 "
+            "rounding (tested) drift apart over the epochs, so a seed's figure depends on which runs "
+            "share its batched computation; conclusions rest on the seeds' intervals, never on one seed"
         )
         + (f" ({', '.join(agree)} agree exactly with their 6.1 Q3 arm)." if agree else ".")
     )
@@ -244,7 +252,8 @@ def q2_answer(s: Study, d: dict) -> str:
         f"{RULE.rise:.0%} above its lowest level, the training loss not, in {over} of {run['seeds']} seeds)"
     )
     return (
-        f"{when[0].upper()}{when[1:]}; over the last epochs the curve is {answers.curve_text(run)}."
+        f"{when[0].upper()}{when[1:]}. Over its last epochs, by the curve rule: "
+        f"{answers.curve_text(run)}."
     )
 
 
@@ -343,7 +352,7 @@ def q3_answer(a: dict, threshold: float) -> str:
     )
     return (
         f"Speed: {said}, {speed['strength']} (paired t-test on log epochs, Holm p = "
-        f"{pvalue(speed['p_holm'])}). Final validation accuracy at the last epoch "
+        f"{pvalue(speed['p_holm'])}{a['censored']}). Final validation accuracy at the last epoch "
         f"({a['epochs']}): {points(-acc['difference'])} for batch norm, {acc['strength']} "
         f"(paired t-test, Holm p = {pvalue(acc['p_holm'])})."
     )
@@ -820,8 +829,14 @@ def _fixes_reading(fixes: dict, ablation: dict | None = None) -> list[str]:
             f"Width as the change other than depth (the plain network; {fixes['width']} units a "
             "layer elsewhere): "
             + "; ".join(f"{k} ({a['arm']['width']} units) {pct(a['table']['val_acc_mean'])}, a dead "
-                        f"layer in {a['table']['seeds_with_dead_layer']} of {n} seeds"
-                        for k, a in wide.items()) + "."
+                        f"layer in {a['table']['seeds_with_dead_layer']} of {n} seeds, a worst span of "
+                        f"{a['table']['worst_span_decades']:.1f} decades"
+                        for k, a in wide.items()) + ". "
+            + (f"Wider layers keep every layer alive in every seed, but the gradient still fades "
+               f"across the layers (span over {limit:g} decades): width alone does not restore "
+               "the flow at this depth."
+               if all(a["table"]["seeds_with_dead_layer"] == 0 and not a["table"]["within_span"]
+                      for a in wide.values()) else "")
         )  # fmt: skip
     if ablation:
         return [*out, _ablation_text(ablation, n)]

@@ -59,11 +59,15 @@ def cities_lines(s: Study) -> list[str]:
             if parts
             else "; its changes are not separated by this run's arms"
         )
+        wide = [f"{k} {pct(a['table']['val_acc_mean'])} with a dead layer in "
+                f"{a['table']['seeds_with_dead_layer']} of {len(f['seeds'])} seeds"
+                for k, a in f["arms"].items() if set(a["arm"]) == {"width"}]  # fmt: skip
         out.append(_line(
             "6.2 Q6",
             f"{f['best_fix']} ({', '.join(best['arm'])}) {'restores' if restores else 'does not restore'} "
             f"the flow and reaches {pct(best['table']['val_acc_mean'])}, {points(t['difference'])} over "
-            f"{f['control']} ({t['test']}, Holm p = {pvalue(t['p_holm'])}){split}.",
+            f"{f['control']} ({t['test']}, Holm p = {pvalue(t['p_holm'])}){split}"
+            + (f"; widening instead: {'; '.join(wide)}" if wide else "") + ".",
             "residual_study/fixes"))  # fmt: skip
     q7 = m.get("implicit_encoding")
     if q7:
