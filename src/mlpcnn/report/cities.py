@@ -580,9 +580,10 @@ def section_grid(s: Study) -> str:
                  for k, t in g["versus"].items()]  # fmt: skip
         text.append(
             f"Fit (rule: a cell still improving by 6.1 Q1's curve rule is under-trained; one that "
-            f"levelled off with its final train accuracy more than {100 * answers.GRID_MARGIN:.0f} points "
-            f"below the 1-NN validation accuracy ({pct(nn['val_acc'])}) is under-capacity; otherwise a "
-            "good fit, or the curve's own verdict): "
+            f"converged with its final train accuracy more than {100 * answers.GRID_MARGIN:.0f} points "
+            f"below the 1-NN validation accuracy ({pct(nn['val_acc'])}) is under-capacity, closer a "
+            "good fit; one whose trend the seeds do not resolve is not resolved (see each cell's p "
+            "in the table); otherwise the curve's own verdict): "
             + "; ".join(f"{c} {v}" for c, v in g["fit"].items()) + "."
         )  # fmt: skip
         text.append(
