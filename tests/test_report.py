@@ -268,7 +268,14 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
         "comparisons": [
             pair("finetune", "xgboost", 0.001, "higher"),
             pair("finetune", "linear_probe", 0.04, "higher (borderline)"),
-            pair("linear_probe", "xgboost", 0.5, "not distinguishable with 3 seeds", 10, 8),
+            pair(
+                "linear_probe",
+                "xgboost",
+                0.5,
+                "not distinguishable (majority votes; 3 distinct fits on the side with fewer)",
+                10,
+                8,
+            ),
         ],
         "extra_comparisons": [
             pair("finetune_long", "finetune", 0.002, "higher"),
@@ -313,12 +320,12 @@ def test_faces_sections_rank_by_seeds_test_pairs_and_name_constant_models() -> N
     assert "tied" not in text.lower()
     assert "finetune > linear_probe > xgboost > scratch" in main
     assert "2 of 3 pairs are distinguishable; not distinguishable: linear_probe vs xgboost " \
-        "(with 3 seeds, Holm p = 0.500)." in main  # fmt: skip
+        "(majority votes; 3 distinct fits on the side with fewer, Holm p = 0.500)." in main  # fmt: skip
     assert "Borderline (adjusted p between 0.01 and 0.1: a rerun on another CPU can move it): " \
         "finetune vs linear_probe (Holm p = 0.040)." in main  # fmt: skip
     assert "Precision: bfloat16 autocast" in main
     assert "| linear_probe vs xgboost | 10 | 8 |" in main
-    assert "not distinguishable with 3 seeds" in main
+    assert "not distinguishable (majority votes; 3 distinct fits on the side with fewer)" in main
     assert "Constant runs (rule: one class for every image): scratch (3 of 3 seeds)" in main
     assert "85.00% [83.00, 87.00], 3 seeds" in main
     assert "600 / 200 / 400 (the course: about 1,400 / 200 / 400)" in main

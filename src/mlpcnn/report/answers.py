@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from mlpcnn.report.markdown import pvalue
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts import cities as rules
-from mlpcnn.verdicts.curves import RULE, SEED_FLAGS, TOO_SHORT
+from mlpcnn.verdicts.curves import RULE, SEED_FLAGS, TOO_SHORT, classify_run
 from mlpcnn.verdicts.paired import paired_compare, strength
 
 GRID_MARGIN = 0.02  # under-capacity: final train accuracy this far below 1-NN's validation
@@ -28,11 +28,13 @@ def curve_text(run: Mapping) -> str:
         return (
             f"too short to read a trend ({run['epochs']} epoch{'s' if run['epochs'] != 1 else ''})"
         )
-    flag = ", borderline" if strength(run["p"]) == "borderline" else ""
+    p = run["p_level"] if v == "converged" else run["p"]  # the p of the test that decided
+    test = f"below {RULE.min_drop:.0%}: p" if v == "converged" else "p"
+    flag = ", borderline" if strength(p) == "borderline" else ""
     minority = "".join(f"; {c} of {n} seeds {f}" for f, c in run["counts"].items())
     return (
         f"{v} (validation loss {-run['drop']:+.1%} over the last {run['window']} epochs, "
-        f"p = {pvalue(run['p'])}{flag}{minority})"
+        f"{test} = {pvalue(p)}{flag}{minority})"
     )
 
 
@@ -161,3 +163,12 @@ def training_against_evaluation(s: Study, stage: str, arm: str) -> dict | None:
         "prior": prior_loss(s),
         "epoch": int(last["epoch"].iloc[0]),
     }
+
+
+def arm_curves(s: Study) -> dict[str, str]:
+    """Q6: each arm's curve verdict in words (6.1 Q1's rule)."""
+    h = s.histories.get("residual_study")
+    if h is None:
+        return {}
+    runs = rules.runs_by(h, lambda r: r["arm"])
+    return {k: curve_text(classify_run(v, prior_loss(s), RULE)) for k, v in runs.items()}

@@ -132,10 +132,11 @@ def q1_answer(s: Study, a: dict) -> str:
     final = a["final"]
     others = "; ".join(f"{k}: {answers.curve_text(r)}" for k, r in a["runs"].items()
                        if k != final["winner"])  # fmt: skip
+    own = answers.curve_text(a["runs"][final["winner"]]) if final["winner"] in a["runs"] else "n/a"
     return (
         f"{final['winner']}: the lowest final validation loss, the course's criterion "
-        f"({final['mean']:.3f}; {_weakest(final['versus'])}). The others, by the curve rule: "
-        f"{others}."
+        f"({final['mean']:.3f}; {_weakest(final['versus'])}); by the curve rule it is {own}. "
+        f"The others: {others}."
     )
 
 
@@ -248,8 +249,9 @@ def q2_answer(s: Study, d: dict) -> str:
         f"it overfits from about epoch {sorted(d['best_val_loss_epoch'])[len(d['best_val_loss_epoch']) // 2]} "
         "(median epoch of the lowest validation loss)"
         if run["verdict"] == "overfitting"
-        else f"it does not overfit within {d['epochs']} epochs (the validation loss ends over "
-        f"{RULE.rise:.0%} above its lowest level, the training loss not, in {over} of {run['seeds']} seeds)"
+        else f"it does not overfit within {d['epochs']} epochs (rule: the validation loss ends over "
+        f"{RULE.rise:.0%} above its lowest level while the training loss does not; met in {over} "
+        f"of {run['seeds']} seeds)"
     )
     return (
         f"{when[0].upper()}{when[1:]}. Over its last epochs, by the curve rule: "
@@ -461,20 +463,19 @@ def q4_answer(d: dict, a: dict) -> str:
     unconverged = [k for k, r in a["runs"].items() if r["verdict"] == "still improving"]
     noise = []
     for arm in a["arms"]:
-        runs = sorted((r["batch_loss_noise"]["mean"], r["batch_size"]) for r in d["runs"].values()
-                      if r["arm"] == arm and r["batch_loss_noise"]["mean"] is not None)  # fmt: skip
-        if runs:
-            falls = [b for _, b in sorted(runs, key=lambda t: -t[0])] == sorted(b for _, b in runs)
-            noise.append(
-                f"{arm}: " + ("falls with every larger batch" if falls else
-                              f"noisiest at batch {runs[-1][1]}, steadiest at batch {runs[0][1]}")
-            )  # fmt: skip
+        for key, what in (("batch_loss_noise", "per batch"), ("loss_noise", "per window")):
+            runs = sorted((r[key]["mean"], r["batch_size"]) for r in d["runs"].values()
+                          if r["arm"] == arm and r[key]["mean"] is not None)  # fmt: skip
+            if runs:
+                noise.append(
+                    f"{arm} {what}: noisiest at batch {runs[-1][1]}, steadiest at {runs[0][1]}"
+                )
     return (
         "(i) " + "; ".join(parts) + ". (ii) Iterations per epoch fall as 1/batch; total steps "
         f"({steps}). " + (f"Still improving at their last epoch (under-trained by 6.1 Q1's rule): "
         f"{', '.join(unconverged)}. " if unconverged else "")
-        + "(iii) The loss noise batch by batch (means over seeds; tests below): "
-        + "; ".join(noise) + "."
+        + "(iii) Loss noise (means over seeds; per batch a small batch is a noisier estimate by "
+        "construction, per window of equal samples it is not; tests below): " + "; ".join(noise) + "."
     )  # fmt: skip
 
 
@@ -654,7 +655,8 @@ def grid_answer(s: Study) -> str:
     return (
         f"Q1 best {best} ({_cell_interval(d['best'], 'val')}; {_weakest(g['versus'])}); it generalised (train minus validation "
         f"accuracy {points(gap['difference'])} [{100 * gap['low']:+.2f}, {100 * gap['high']:+.2f}]); fit: "
-        f"{g['fit'][best]}. Q2 worst {worst}: {g['fit'][worst]}. {trends}."
+        f"{g['fit'][best]}. Q2 worst {worst}: {g['fit'][worst]} ({answers.curve_text(g['runs'][worst])}). "
+        f"{trends}."
     )
 
 
@@ -790,7 +792,7 @@ def section_gradients(s: Study) -> str:
         "",
         _batchnorm_arm_text(answers.training_against_evaluation(s, "residual_study", "batchnorm")),
         "",
-        " ".join(_fixes_reading(fixes, answers.ablation(s))),
+        " ".join(_fixes_reading(fixes, answers.ablation(s), answers.arm_curves(s))),
         "",
         s.figure(
             "residual_study/fixes", "scale-free gradient ratio per layer and accuracy of each fix"
@@ -801,9 +803,13 @@ def section_gradients(s: Study) -> str:
     return "\n".join(out)  # fmt: skip
 
 
-def _fixes_reading(fixes: dict, ablation: dict | None = None) -> list[str]:
-    """Q6 read over every epoch, what the arms separate (or cannot), and what has no line."""
+def _fixes_reading(
+    fixes: dict, ablation: dict | None = None, curves: dict | None = None
+) -> list[str]:
+    """Q6 read over every epoch, what the arms separate (or cannot), and what has no line;
+    ``curves``: each arm's curve verdict in words."""
     n, limit = len(fixes["seeds"]), fixes["max_span_decades"]
+    curves = curves or {}
     out = []
     for name, arm in fixes["arms"].items():
         spans = [x for x in arm["span_per_epoch"] if x is not None]
@@ -831,7 +837,8 @@ def _fixes_reading(fixes: dict, ablation: dict | None = None) -> list[str]:
             "layer elsewhere): "
             + "; ".join(f"{k} ({a['arm']['width']} units) {pct(a['table']['val_acc_mean'])}, a dead "
                         f"layer in {a['table']['seeds_with_dead_layer']} of {n} seeds, a worst span of "
-                        f"{a['table']['worst_span_decades']:.1f} decades"
+                        f"{a['table']['worst_span_decades']:.1f} decades, by the curve rule "
+                        f"{curves.get(k, 'n/a')}"
                         for k, a in wide.items()) + ". "
             + (f"Wider layers keep every layer alive in every seed, but the gradient still fades "
                f"across the layers (span over {limit:g} decades): width alone does not restore "

@@ -56,7 +56,7 @@ def comparison(c: dict) -> str:
     word = (
         f"{c['a']} is {'higher' if c['difference'] > 0 else 'lower'} than {c['b']}"
         if apart
-        else f"{c['a']} and {c['b']} are not distinguishable with {c['seeds']} seed{'s' * (c['seeds'] != 1)}"
+        else f"{c['a']} and {c['b']} are not distinguishable image by image ({_fits(c)})"
     )
     borderline = ", borderline" if strength(c["p_holm"]) == "borderline" else ""
     return (
@@ -66,10 +66,25 @@ def comparison(c: dict) -> str:
     )
 
 
+def _fits(c: dict) -> str:
+    """How many distinct fits the majority votes rest on (deterministic seeds count once)."""
+    n = c["seeds"]
+    return f"majority votes; {n} distinct fit{'s' * (n != 1)} on the side with fewer"
+
+
+def _word(c: dict) -> str:
+    """A comparison's verdict from its numbers: higher / lower / not distinguishable."""
+    if c["p_holm"] is None:
+        return "not tested"
+    word = (("higher" if c["difference"] > 0 else "lower") if c["p_holm"] < ALPHA
+            else "not distinguishable")  # fmt: skip
+    return word + (" (borderline)" if strength(c["p_holm"]) == "borderline" else "")
+
+
 def comparison_rows(comparisons: list[dict]) -> list[list[str]]:
     return [
         [f"{c['a']} vs {c['b']}", str(c["a_only"]), str(c["b_only"]), pvalue(c["p_value"]),
-         pvalue(c["p_holm"]), c["verdict"],
+         pvalue(c["p_holm"]), f"{_word(c)} ({_fits(c)})",
          f"{c['distinguishable_seeds']} of {len(c['p_holm_per_seed'])}"]
         for c in comparisons
     ]  # fmt: skip
@@ -113,7 +128,7 @@ def section_deepfake(s: Study) -> str:
     headers = ["baseline", "lr chosen on validation", "val acc (mean)",
                "test acc, mean [95% t] over seeds", "first seed's run [95% Wilson]",
                "first seed's ROC AUC [95%]", "constant seeds"]  # fmt: skip
-    apart = [c for c in comparisons if c["verdict"].startswith(("higher", "lower"))]
+    apart = [c for c in comparisons if _word(c).startswith(("higher", "lower"))]
     out += [
         "",
         data_paragraph(s, kind),
@@ -138,8 +153,7 @@ def section_deepfake(s: Study) -> str:
         + (
             "; not distinguishable: "
             + ", ".join(
-                f"{c['a']} vs {c['b']} ({c['verdict'].removeprefix('not distinguishable ')}, "
-                f"Holm p = {pvalue(c['p_holm'])})"
+                f"{c['a']} vs {c['b']} ({_fits(c)}, Holm p = {pvalue(c['p_holm'])})"
                 for c in comparisons
                 if c not in apart
             )
@@ -217,7 +231,7 @@ def precision_text(base: dict) -> str:
 
 def not_apart(comparisons: list[dict]) -> str:
     close = [f"{c['a']} vs {c['b']} (Holm p = {pvalue(c['p_holm'])})" for c in comparisons
-             if "borderline" in c["verdict"]]  # fmt: skip
+             if strength(c["p_holm"]) == "borderline"]  # fmt: skip
     return (
         f"Borderline (adjusted p between 0.01 and 0.1: a rerun on another CPU can move it): "
         f"{'; '.join(close)}. "

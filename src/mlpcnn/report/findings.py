@@ -39,9 +39,10 @@ def cities_lines(s: Study) -> list[str]:
             "6.2 Q5",
             f"vanishing: {pct(g['seeds_with_dead_layer']['after_training'], 0)} of {len(g['seeds'])} "
             f"networks have a dead layer after training (at initialisation "
-            f"{pct(g['seeds_with_dead_layer']['init'], 0)}), and above it the gradient still falls "
-            f"{g['decay_decades_per_layer_init']['median']:.2f} decades per layer towards the input "
-            f"(median over seeds); mean validation accuracy {pct(g['final_val_acc']['mean'])}.",
+            f"{pct(g['seeds_with_dead_layer']['init'], 0)}); at initialisation, above the topmost "
+            f"dead layer, the gradient still falls {g['decay_decades_per_layer_init']['median']:.2f} "
+            f"decades per layer towards the input (median over {g['decay_decades_per_layer_init']['n']} "
+            f"seeds); mean validation accuracy {pct(g['final_val_acc']['mean'])}.",
             "gradient_study/gradients", "gradient_study/profile"))  # fmt: skip
     f = m.get("residual_study")
     if f:
@@ -59,8 +60,9 @@ def cities_lines(s: Study) -> list[str]:
             if parts
             else "; its changes are not separated by this run's arms"
         )
-        wide = [f"{k} {pct(a['table']['val_acc_mean'])} with a dead layer in "
-                f"{a['table']['seeds_with_dead_layer']} of {len(f['seeds'])} seeds"
+        curves = answers.arm_curves(s)
+        wide = [f"{k} {pct(a['table']['val_acc_mean'])}, {curves.get(k, 'n/a').split(' (')[0]}, with a "
+                f"dead layer in {a['table']['seeds_with_dead_layer']} of {len(f['seeds'])} seeds"
                 for k, a in f["arms"].items() if set(a["arm"]) == {"width"}]  # fmt: skip
         out.append(_line(
             "6.2 Q6",
