@@ -3,7 +3,9 @@ summaries by the rules of ``mlpcnn.verdicts``; each section and the Findings rea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from mlpcnn.report.markdown import pvalue
 from mlpcnn.report.study import Study
@@ -12,6 +14,18 @@ from mlpcnn.verdicts.curves import RULE, SEED_FLAGS, TOO_SHORT, classify_run
 from mlpcnn.verdicts.paired import paired_compare, strength
 
 GRID_MARGIN = 0.02  # under-capacity: final train accuracy this far below 1-NN's validation
+
+
+def once(compute: Callable[[Study], Any]) -> Callable[[Study], Any]:
+    """An answer computed once per study: each section and the Findings read the same one."""
+
+    @functools.wraps(compute)
+    def cached(s: Study) -> Any:
+        if compute.__name__ not in s.cache:
+            s.cache[compute.__name__] = compute(s)
+        return s.cache[compute.__name__]
+
+    return cached
 
 
 def prior_loss(s: Study) -> float:
@@ -38,16 +52,19 @@ def curve_text(run: Mapping) -> str:
     )
 
 
+@once
 def learning_rate(s: Study) -> dict | None:
     h = s.histories.get("mlp_learning_rate")
     return None if h is None else rules.learning_rate(h, prior_loss(s), RULE)
 
 
+@once
 def epochs(s: Study) -> dict | None:
     h = s.histories.get("mlp_epochs")
     return None if h is None else rules.classify_run(h, prior_loss(s), RULE)
 
 
+@once
 def batchnorm(s: Study) -> dict | None:
     h, d = s.histories.get("mlp_batchnorm"), s.results.get("mlp_batchnorm")
     if h is None or not d:
@@ -56,11 +73,13 @@ def batchnorm(s: Study) -> dict | None:
     return rules.batchnorm(h, reach, prior_loss(s), RULE)
 
 
+@once
 def batch_size(s: Study) -> dict | None:
     h = s.histories.get("mlp_batch_size")
     return None if h is None else rules.batch_size(h, prior_loss(s), RULE)
 
 
+@once
 def grid(s: Study) -> dict | None:
     d = s.results.get("mlp_select")
     histories = {c: s.histories.get(f"mlp_grid/{c}") for c in (d or {}).get("cells", {})}
@@ -70,6 +89,7 @@ def grid(s: Study) -> dict | None:
     return rules.grid(histories, d["cells"], reference, GRID_MARGIN, prior_loss(s), RULE)
 
 
+@once
 def same_configuration(s: Study) -> dict:
     """Runs of one configuration in two stages: the base model (6.1 Q1's lr 0.001, Q2's
     first 50 epochs, Q3's base arm) and Q3's batch-norm arm in the grid and Q7."""
@@ -101,6 +121,7 @@ ABLATION = {  # Q6: (zero-initialised branch, standardised inputs) -> arm, each 
 }
 
 
+@once
 def ablation(s: Study) -> dict | None:
     """Q6's fixes taken apart: the residual connection (the course's residual arm against
     the plain network of Q5, same seeds, depth, width and epochs) and the 2 x 2 of the
@@ -122,6 +143,7 @@ def ablation(s: Study) -> dict | None:
     return out
 
 
+@once
 def fixes_versus_control(s: Study) -> dict | None:
     """Q6: each arm's final validation accuracy against the control's, paired over the
     shared seeds, Holm over the arms."""
@@ -134,6 +156,7 @@ def fixes_versus_control(s: Study) -> dict | None:
                            for a in acc.columns if a != control})  # fmt: skip
 
 
+@once
 def implicit(s: Study) -> dict | None:
     """Q7: sine against raw input on final validation accuracy, paired over seeds."""
     h = s.histories.get("implicit_encoding")
@@ -165,6 +188,7 @@ def training_against_evaluation(s: Study, stage: str, arm: str) -> dict | None:
     }
 
 
+@once
 def arm_curves(s: Study) -> dict[str, str]:
     """Q6: each arm's curve verdict in words (6.1 Q1's rule)."""
     h = s.histories.get("residual_study")

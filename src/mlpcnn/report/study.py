@@ -27,6 +27,8 @@ class Study:
     figures: Mapping[str, str] = field(default_factory=dict)
     references: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     histories: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    # answers computed from the fields above, once per study (see report.answers)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def figure(self, name: str, caption: str) -> str:
         """A Markdown image link to figure ``name``, or a note that the run has none."""

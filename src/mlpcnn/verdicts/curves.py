@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -179,14 +179,3 @@ def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RUL
     else:
         verdict = UNRESOLVED
     return {**out, "verdict": verdict}
-
-
-def epoch_reaching(values: Sequence[float], threshold: float) -> int | None:
-    """The first epoch (1-based) whose value is at least ``threshold``; None if none is."""
-    hits = np.flatnonzero(np.asarray(values, dtype=np.float64) >= threshold)
-    return int(hits[0]) + 1 if len(hits) else None
-
-
-def rule_dict(rule: CurveRule = RULE) -> dict:
-    """The rule's thresholds, to record beside the verdicts it gave."""
-    return asdict(rule)
