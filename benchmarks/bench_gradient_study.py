@@ -1,100 +1,177 @@
-"""The gradient study's seeds as replicas, against single-seed runs and a notebook loop.
+"""The two 100-layer studies' runs as the stages train them now, against the code before.
 
-One epoch of the course's 100-layer, width-4 network (Adam, batch 256, the real cities
-training split), recording every hidden layer's gradient per batch, three ways in one
-run:
+Every run of ``gradient_study`` (the plain 100 x 4 network) and ``residual_study`` (its
+arms and controls, as params.yaml lists them), 20 seeds as replicas, recording every
+hidden layer's gradient, on the real cities data, in one run:
 
-- the project: N seeds as replicas of one batched run, with the GradientRecorder (the
-  course's squared norm and the scale-free ratio), as the gradient_study stage trains;
-- the same code run N times with one seed each;
-- a course-notebook loop for one seed: nn.Sequential, DataLoader(shuffle=True), Adam,
-  and per batch each layer's squared gradient norm taken with ``.item()`` (a host sync
-  per layer), as a notebook writes it.
+1. per run, ms a training step (batch 256, warm): on every core in IEEE floats (before),
+   on one thread in IEEE floats, and on one thread flushing subnormals to zero (what a
+   worker now runs); the flag holds only on the thread that sets it, hence one thread;
+2. the stages' work for ``--epochs`` epochs (default 1 of 417 steps; the stages run 10):
+   every run trained, its three splits evaluated each epoch, its dead layers found (and
+   the plain network's profile at initialisation), the way before (one run after the
+   other on every core, IEEE, dead layers scanned in chunks of 16,384 rows) against the
+   way now (:func:`run_deep_all`: worker processes of one thread each, flushing, the
+   plain network's seeds in two blocks, cache-sized scans), start-up of the workers
+   included; the ratio is the issue's measure;
+3. with ``--seeds40``: what 40 seeds of the plain network cost against 20, the way now.
 
-    python benchmarks/bench_gradient_study.py [--seeds 20] [--single 3]
-
-Prints the seconds of each, per model-epoch rates, and the ratios: N seeds batched
-against one single-seed run (the cost of the seeds), against N single-seed runs, and
-per model-epoch against the notebook loop. ``--single`` times that many single-seed
-runs and scales to N (they are identical in cost); the printout says so.
+    python benchmarks/bench_gradient_study.py [--epochs 1] [--workers 2] [--seeds40]
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
+import subprocess
 import time
 
+import numpy as np
 import torch
-import torch.nn.functional as F
-from raw_cities import city_tensors
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+import yaml
+from raw_cities import RAW, city_tensors
 
-from mlpcnn.cities.gradients import GradientRecorder
+from mlpcnn.cities.encodings import standardiser
+from mlpcnn.cities.fixes import MODEL_OVERRIDES
+from mlpcnn.cities.gradients import (
+    DeepRun,
+    GradientRecorder,
+    dead_layers,
+    initial_profile,
+    run_deep_all,
+    train_recording_gradients,
+)
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import stacked_mlps
-from mlpcnn.cities.training import TrainConfig, train_replicas
+from mlpcnn.cities.training import TrainConfig, _EagerStep, flushing
+from mlpcnn.common.pool import cpu_count
 
-CONFIG = MLPConfig(depth=100, width=4, n_classes=33)
-TRAIN = TrainConfig(epochs=1)
+PARAMS = RAW.parents[2] / "params.yaml"
 
 
-def project(x: torch.Tensor, y: torch.Tensor, seeds: list[int]) -> float:
-    model = stacked_mlps(CONFIG, seeds)
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines()
+                    if line.startswith("Model name"))  # fmt: skip
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
+def study_runs(epochs: int, flush: bool) -> dict[str, DeepRun]:
+    """Every run of the two stages as params.yaml sets them, for ``epochs`` epochs."""
+    params = yaml.safe_load(PARAMS.read_text())
+    tensors, n_classes = city_tensors()
+    splits = {"train": tensors["train"], "val": tensors["val"], "test": tensors["test"]}
+    standard = standardiser(splits["train"][0])
+    standardised = {name: (standard(x), y) for name, (x, y) in splits.items()}
+    plain, fixes = params["gradient_study"], params["residual_study"]
+    train = TrainConfig(epochs=epochs, batch_size=256, lr=plain["lr"], flush_denormal=flush)
+    base = {k: plain[k] for k in ("depth", "width", "batchnorm")}
+    config = MLPConfig(n_classes=n_classes, **base)
+    rows = plain["profile_rows"]
+    runs = {"gradient_study": DeepRun(config, train, splits, plain["seeds"], profile_rows=rows)}
+    for name, arm in {**fixes["arms"], **fixes["controls"]}.items():
+        overrides = {k: arm[k] for k in MODEL_OVERRIDES if k in arm}
+        config = MLPConfig(n_classes=n_classes, **{**base, **overrides})
+        runs[name] = DeepRun(config, train, standardised if arm.get("standardise") else splits,
+                             fixes["seeds"])  # fmt: skip
+    return runs
+
+
+def step_ms(run: DeepRun, threads: int, flush: bool, steps: int = 20) -> float:
+    """ms a training step of ``run`` (batch 256, gradients recorded), warm."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    x, y = run.splits["train"]
+    model = stacked_mlps(run.config, run.seeds)
+    step = _EagerStep(model, "adam", 1e-3)
+    recorder = GradientRecorder(model, steps + 3, 1)
+    r = len(run.seeds)
+    batches = [(x[i * 256 : (i + 1) * 256].expand(r, -1, -1),
+                y[i * 256 : (i + 1) * 256].expand(r, -1)) for i in range(steps + 3)]  # fmt: skip
+    for xb, yb in batches[:3]:
+        step(xb, yb, recorder, 0)
+    with flushing(flush):
+        start = time.perf_counter()
+        for xb, yb in batches[3:]:
+            step(xb, yb, recorder, 0)
+        seconds = time.perf_counter() - start
+    torch.set_num_threads(before)
+    return seconds / steps * 1000
+
+
+@torch.inference_mode()
+def alive_before(model, x: torch.Tensor) -> np.ndarray:
+    """The dead-layer scan before: chunks of 16,384 rows, a boolean per output."""
+    model.eval()
+    alive = None
+    chunk = 1 << 14
+    for start in range(0, len(x), chunk):
+        outputs = model.relu_outputs(x[start : start + chunk])
+        found = torch.stack([(a > 0).any(dim=1) for a in outputs], dim=1)
+        alive = found if alive is None else alive | found
+    model.train()
+    return alive.numpy()
+
+
+def before(runs: dict[str, DeepRun]) -> float:
+    """The stages' work as they did it: one run after the other, every core, IEEE."""
     start = time.perf_counter()
-    # The recording without the per-epoch evaluation, as the notebook loop below.
-    recorder = GradientRecorder(model, TRAIN.steps_per_epoch(len(y)), TRAIN.epochs)
-    train_replicas(model, (x, y), {}, TRAIN, after_backward=recorder, progress=False)
+    for run in runs.values():
+        model = stacked_mlps(run.config, run.seeds)
+        x, y = run.splits["train"]
+        if run.profile_rows:
+            dead_layers(alive_before(model, x))
+            initial_profile(model, x[: run.profile_rows], y[: run.profile_rows])
+        train_recording_gradients(model, run.splits, run.train)
+        dead_layers(alive_before(model, x))
     return time.perf_counter() - start
 
 
-def notebook(x: torch.Tensor, y: torch.Tensor, seed: int) -> float:
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in CONFIG.layer_widths():
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(CONFIG.width, CONFIG.n_classes))
-    linears = [m for m in model if isinstance(m, nn.Linear)][:-1]
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = DataLoader(TensorDataset(x, y), batch_size=256, shuffle=True, drop_last=True)
-    sums = [0.0] * len(linears)
+def now(runs: dict[str, DeepRun], workers: int) -> float:
+    """As the stages now run them (worker start-up included)."""
     start = time.perf_counter()
-    for xb, yb in loader:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(xb), yb)
-        loss.backward()
-        for i, linear in enumerate(linears):
-            sums[i] += linear.weight.grad.pow(2).sum().item()
-        optimizer.step()
-        loss.item()
+    run_deep_all([runs["gradient_study"]], workers, blocks=2)
+    run_deep_all([r for n, r in runs.items() if n != "gradient_study"], workers)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--single", type=int, default=3, help="single-seed runs timed")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs of every run (part 2)")
+    parser.add_argument("--workers", type=int, default=cpu_count())
+    parser.add_argument("--seeds40", action="store_true", help="also 40 seeds against 20")
     args = parser.parse_args()
-    x, y = city_tensors()[0]["train"]
-    seeds = list(range(args.seeds))
+    threads = torch.get_num_threads()
+    print(f"CPU: {cpu_model()}, {cpu_count()} CPUs, torch {torch.__version__}, {threads} "
+          f"threads; 20 seeds a run; {args.workers} workers")  # fmt: skip
 
-    project(x, y, [0])  # warm-up: allocator, kernels
-    batched = project(x, y, seeds)
-    singles = [project(x, y, [s]) for s in seeds[: args.single]]
-    single = sum(singles) / len(singles)
-    reference = notebook(x, y, 0)
+    runs = study_runs(args.epochs, flush=True)
+    print(f"\n1. ms a training step\n{'run':22s} {f'{threads} threads':>10s} "
+          f"{'1 thread':>9s} {'1 thr+flush':>11s} {'flush gain':>10s}")  # fmt: skip
+    for name, run in runs.items():
+        many, one, flushed = (step_ms(run, threads, False), step_ms(run, 1, False),
+                              step_ms(run, 1, True))  # fmt: skip
+        print(f"{name:22s} {many:10.1f} {one:9.1f} {flushed:11.1f} {one / flushed:9.2f}x")
 
-    print(f"CPU threads: {torch.get_num_threads()}; one epoch of {CONFIG.depth} x {CONFIG.width}")
-    print(f"project, {args.seeds} seeds as replicas: {batched:.1f} s "
-          f"({args.seeds / batched:.2f} model-epochs/s)")  # fmt: skip
-    print(f"project, one seed: {single:.1f} s ({1 / single:.2f} model-epochs/s; "
-          f"mean of {len(singles)} runs, x{args.seeds} = {single * args.seeds:.1f} s)")  # fmt: skip
-    print(f"notebook loop, one seed: {reference:.1f} s ({1 / reference:.2f} model-epochs/s)")
-    print(f"ratio, {args.seeds} seeds batched / one seed (cost of the seeds): "
-          f"{batched / single:.2f}x the wall time")  # fmt: skip
-    print(f"ratio, {args.seeds} single-seed runs / batched: {single * args.seeds / batched:.1f}x")
-    print(f"ratio per model-epoch, batched against the notebook loop: "
-          f"{reference * args.seeds / batched:.1f}x")  # fmt: skip
+    reference = before(study_runs(args.epochs, flush=False))
+    new = now(runs, args.workers)
+    print(f"\n2. the stages' work, {args.epochs} epoch(s) of every run")
+    print(f"before (serial, {threads} threads, IEEE): {reference:.1f} s")
+    print(f"now ({args.workers} workers of 1 thread, flushing): {new:.1f} s")
+    print(f"ratio: {reference / new:.2f}x")
+
+    if args.seeds40:
+        plain = runs["gradient_study"]
+        forty = DeepRun(plain.config, plain.train, plain.splits, list(range(40)),
+                        profile_rows=plain.profile_rows)  # fmt: skip
+        twenty = now({"gradient_study": plain}, args.workers)
+        start = time.perf_counter()
+        run_deep_all([forty], args.workers, blocks=2)
+        seconds = time.perf_counter() - start
+        print(f"\n3. the plain network: 20 seeds {twenty:.1f} s, 40 seeds {seconds:.1f} s "
+              f"({seconds / twenty:.2f}x the wall time for twice the seeds)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,22 +11,19 @@ or a gradient that vanished below float32: the dead-layer flags tell which.
 from __future__ import annotations
 
 from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
-from stage_shared import PLOTS, naming
+from stage_shared import PLOTS, naming, worker_count
 
 from mlpcnn.cities.figures import plot_plain_study
 from mlpcnn.cities.gradients import (
+    DeepRun,
     PlainStudy,
-    alive_units,
     check_layers,
-    dead_layers,
     gradient_frame,
-    initial_profile,
     layer_series,
     quantile_profile,
+    run_deep_all,
     simulate_default_init,
-    train_recording_gradients,
 )
-from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
 
@@ -40,6 +37,10 @@ MAGNITUDE = (
     "included); per epoch, the mean over its batches"
 )
 DEAD = "every unit's ReLU output is 0 for every training input (eval mode)"
+# The seeds train in two blocks, side by side where two workers are free. The number is
+# fixed, not the machine's: blocks round the loss means and gradient records differently
+# in the last digit (tests/test_pool.py), and a stage's figures must not depend on cores.
+SEED_BLOCKS = 2
 
 
 def main() -> None:
@@ -51,17 +52,17 @@ def main() -> None:
     with naming(KEY):
         shown = check_layers(params["layers_shown"], config.depth)
 
-    x_train, y_train = stage.data.train
-    model = stacked_mlps(config, seeds).to(stage.device)
-    dead_init = dead_layers(alive_units(model, x_train))  # (R, layers)
-    profile_init = initial_profile(model, x_train[:rows].cpu(), y_train[:rows].cpu())
-    result, recorder = train_recording_gradients(model, stage.data.splits, train)
+    x_train = stage.data.train[0]
+    workers = worker_count()
+    run = DeepRun(config, train, stage.data.splits, seeds, str(stage.device), rows)
+    (done,) = run_deep_all([run], workers, blocks=SEED_BLOCKS)
+    result, profile_init = done.result, done.profile_init
     study = PlainStudy(
         seeds=seeds,
-        dead_init=dead_init,
-        dead_final=dead_layers(alive_units(model, x_train)),
+        dead_init=done.dead_init,  # (R, layers)
+        dead_final=done.dead_final,
         profile_init=profile_init,
-        magnitudes=recorder.epoch_means(),  # (epochs, layers, R)
+        magnitudes=done.magnitudes,  # (epochs, layers, R)
         final_val_acc=result.final("val_acc"),
         simulated=simulate_default_init(x_train[:rows].cpu().numpy(), config.depth,
                                         config.width, params["simulated_seeds"]),
@@ -96,6 +97,7 @@ def main() -> None:
         {"all seeds": result.train_seconds},
         {"seeds_with_dead_layer": study.per_seed()["topmost_dead_final"].ge(0).astype(float),
          "final_val_acc_mean": study.final_val_acc},
+        workers=workers,
     )  # fmt: skip
 
 

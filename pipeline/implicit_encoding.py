@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
-from stage_shared import PLOTS, naming, read_summary
+from stage_shared import PLOTS, naming, read_summary, worker_count
 
 from mlpcnn.cities.boundaries import plot_boundary_panels
 from mlpcnn.cities.encodings import check_frequencies, sine_encoding
@@ -30,11 +30,14 @@ def main() -> None:
         frequencies = check_frequencies(params["frequencies"])
     encodings = {"raw": lambda x: x, "sine": lambda x: sine_encoding(x, frequencies)}
 
-    histories, models, seconds = {}, {}, {}
+    runs = {}  # independent runs, side by side in worker processes
     for name, encode in encodings.items():
         splits = stage.data.mapped(encode)
         config = stage.mlp(in_features=splits["train"][0].shape[1])
-        models[name], result = stage.train(config, stage.training(config.batchnorm), splits)
+        runs[name] = (config, stage.training(config.batchnorm), splits)
+    histories, models, seconds = {}, {}, {}
+    for name, (model, result) in zip(runs, stage.train_all(list(runs.values())), strict=True):
+        models[name] = model.to(stage.device)
         histories[name], seconds[name] = result.table(), result.train_seconds
 
     write_csv(OUT / "history.csv", pd.concat([h.assign(encoding=n) for n, h in histories.items()]))
@@ -78,6 +81,7 @@ def main() -> None:
         },
         seconds,
         {f"{n}_val_acc_mean": finals(h, "val_acc") for n, h in histories.items()},
+        workers=worker_count(),
     )
 
 

@@ -15,7 +15,7 @@ window means over the last part of training.
 from __future__ import annotations
 
 from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
-from stage_shared import PLOTS, naming
+from stage_shared import PLOTS, naming, worker_count
 
 from mlpcnn.cities.figures import plot_batch_size_study
 from mlpcnn.cities.optimisation import (
@@ -61,17 +61,16 @@ def main() -> None:
     with naming(KEY):
         check_windows(samples, [train.batch_size for train in trains])
 
+    runs = {f"{arm}: batch {train.batch_size}": (arm, config, train)  # side by side in workers
+            for arm, config in configs.items() for train in trains}  # fmt: skip
+    results = stage.train_all([(config, train, None) for _, config, train in runs.values()])
     histories, curves, windows, losses, summaries, seconds = {}, {}, {}, {}, {}, {}
-    for arm, config in configs.items():
-        for train in trains:
-            name = f"{arm}: batch {train.batch_size}"
-            _, result = stage.train(config, train)
-            histories[name] = result.table()
-            curves[name] = mean_curves(histories[name])
-            losses[name], seconds[name] = result.batch_loss, result.train_seconds  # (steps, R)
-            summaries[name], windows[name] = batch_size_run(
-                arm, config.batchnorm, train, result, samples, tail
-            )
+    for (name, (arm, config, train)), (_, result) in zip(runs.items(), results, strict=True):
+        histories[name] = result.table()
+        curves[name] = mean_curves(histories[name])
+        losses[name], seconds[name] = result.batch_loss, result.train_seconds  # (steps, R)
+        summaries[name], windows[name] = batch_size_run(arm, config.batchnorm, train, result,
+                                                        samples, tail)  # fmt: skip
 
     write_arrays(BATCH_LOSS, **{name.replace(": ", "_").replace(" ", "_"): values
                                 for name, values in losses.items()})  # fmt: skip
@@ -102,6 +101,7 @@ def main() -> None:
         },
         seconds,
         {f"final_test_acc.{k}": v for k, v in per_seed.items()},
+        workers=worker_count(),
     )
 
 

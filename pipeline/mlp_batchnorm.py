@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 from stage_cities import TRAIN_KEYS, cities_stage, run_cities
-from stage_shared import PLOTS, naming
+from stage_shared import PLOTS, naming, worker_count
 
 from mlpcnn.cities.encodings import standardiser
 from mlpcnn.cities.figures import plot_seed_runs
@@ -35,12 +35,14 @@ def main() -> None:
     standardise = standardiser(stage.data.train[0])
     train = stage.training(batchnorm=True)
 
-    histories, seconds = {}, {}
+    runs = {}  # independent runs, side by side in worker processes
     for name, arm in arms.items():
         config = stage.mlp(f"{KEY}.arms.{name}", batchnorm=bool(arm.get("batchnorm", False)))
         splits = stage.data.mapped(standardise) if arm.get("standardise") else None
-        _, result = stage.train(config, train, splits)
-        histories[name], seconds[name] = result.table(), result.train_seconds.sum()
+        runs[name] = (config, train, splits)
+    results = dict(zip(runs, (r for _, r in stage.train_all(list(runs.values()))), strict=True))
+    histories = {name: result.table() for name, result in results.items()}
+    seconds = {name: result.train_seconds.sum() for name, result in results.items()}
 
     curves = {name: mean_curves(h) for name, h in histories.items()}
     write_csv(OUT / "history.csv", pd.concat([h.assign(arm=n) for n, h in histories.items()]))
@@ -69,6 +71,7 @@ def main() -> None:
         },
         seconds,
         {f"final_val_acc.{n}": finals(histories[n], "val_acc") for n in arms},
+        workers=worker_count(),
     )
 
 

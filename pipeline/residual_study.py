@@ -11,8 +11,8 @@ epoch, dead layers after training, and validation accuracy with a 95% interval.
 from __future__ import annotations
 
 import pandas as pd
-from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
-from stage_shared import PLOTS, naming, read_summary
+from stage_cities import MODEL_KEYS, TRAIN_KEYS, CitiesStage, cities_stage, run_cities
+from stage_shared import PLOTS, naming, read_summary, worker_count
 
 from mlpcnn.cities.encodings import standardiser
 from mlpcnn.cities.figures import plot_fix_study
@@ -25,14 +25,12 @@ from mlpcnn.cities.fixes import (
     summarise_arm,
 )
 from mlpcnn.cities.gradients import (
-    alive_units,
+    DeepRun,
     check_layers,
-    dead_layers,
     gradient_frame,
     layer_series,
-    train_recording_gradients,
+    run_deep_all,
 )
-from mlpcnn.cities.replicas import stacked_mlps
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
 from mlpcnn.common.params import check_arms
@@ -44,6 +42,20 @@ KEYS = (*MODEL_KEYS, *TRAIN_KEYS, "seeds", "arms", "controls", "max_span_decades
         "layers_shown", "log_floor")  # fmt: skip
 
 
+def arm_runs(stage: CitiesStage, deep: dict, controls: dict) -> dict[str, DeepRun]:
+    """Every arm and control as a run of the stage's seeds (its params checked first)."""
+    standardise = standardiser(stage.data.train[0])
+    runs = {}
+    for name, arm in {**deep, **controls}.items():
+        group = "arms" if name in deep else "controls"
+        overrides = {k: arm[k] for k in MODEL_OVERRIDES if k in arm}
+        config = stage.mlp(f"{KEY}.{group}.{name}", **overrides)
+        splits = stage.data.mapped(standardise) if arm.get("standardise") else stage.data.splits
+        runs[name] = DeepRun(config, stage.training(config.batchnorm), splits, stage.seeds,
+                             str(stage.device))  # fmt: skip
+    return runs
+
+
 def main() -> None:
     stage = cities_stage(KEY, KEYS)
     params, seeds, max_span = stage.params, stage.seeds, stage.params["max_span_decades"]
@@ -51,23 +63,18 @@ def main() -> None:
         shown = check_layers(params["layers_shown"], params["depth"])
         deep = check_arms(params["arms"], ARM_KEYS)
         controls = check_arms(params["controls"], ARM_KEYS, name="controls")
-    standardise = standardiser(stage.data.train[0])
+    runs = arm_runs(stage, deep, controls)  # independent: side by side in worker processes
+    workers = worker_count()
+    done = dict(zip(runs, run_deep_all(list(runs.values()), workers), strict=True))
 
     arms, histories, magnitudes, ratios, seconds = {}, [], {}, {}, {}
     for name, arm in {**deep, **controls}.items():
-        group = "arms" if name in deep else "controls"
-        overrides = {k: arm[k] for k in MODEL_OVERRIDES if k in arm}
-        config = stage.mlp(f"{KEY}.{group}.{name}", **overrides)
-        splits = stage.data.mapped(standardise) if arm.get("standardise") else stage.data.splits
-        model = stacked_mlps(config, seeds).to(stage.device)
-        result, recorder = train_recording_gradients(
-            model, splits, stage.training(config.batchnorm)
-        )
-        dead = dead_layers(alive_units(model, splits["train"][0]))  # (R, layers)
-        magnitudes[name], ratios[name] = recorder.epoch_means(), recorder.epoch_ratios()
-        arms[name] = summarise_arm(arm, config.depth, result, ratios[name], dead, max_span)
-        histories.append(result.table().assign(arm=name))
-        seconds[name] = result.train_seconds
+        run = done[name]
+        magnitudes[name], ratios[name] = run.magnitudes, run.ratios  # (epochs, layers, R)
+        arms[name] = summarise_arm(arm, runs[name].config.depth, run.result, ratios[name],
+                                   run.dead_final, max_span)  # fmt: skip
+        histories.append(run.result.table().assign(arm=name))
+        seconds[name] = run.result.train_seconds
     summary = fixes_summary(arms, list(deep), list(controls))
     best = summary["best_fix"]
     fix = magnitudes[best][:, :, 0]  # (epochs, layers): the first seed's
@@ -102,6 +109,7 @@ def main() -> None:
         seconds,
         {"best_fix_val_acc_mean": arms[best]["val_acc"],
          "control_val_acc_mean": arms[summary["control"]]["val_acc"]},
+        workers=workers,
     )  # fmt: skip
 
 

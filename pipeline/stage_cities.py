@@ -18,13 +18,21 @@ from stage_shared import (
     load_params,
     naming,
     run,
+    worker_count,
     write_results,
 )
 
 from mlpcnn.cities.data import CitiesDataError
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import ReplicaMLP
-from mlpcnn.cities.training import Split, TrainConfig, TrainResult, train_seeds
+from mlpcnn.cities.training import (
+    SeedsRun,
+    Split,
+    TrainConfig,
+    TrainResult,
+    train_runs,
+    train_seeds,
+)
 from mlpcnn.common.params import check_seeds
 
 RAW_CITIES = Path("data/raw/cities")
@@ -111,15 +119,26 @@ class CitiesStage:
         return train_seeds(config, splits or self.data.splits, train, seeds or self.seeds,
                            self.device, lrs=lrs)  # fmt: skip
 
+    def train_all(
+        self, runs: Sequence[tuple[MLPConfig, TrainConfig, Mapping[str, Split] | None]]
+    ) -> list[tuple[ReplicaMLP, TrainResult]]:
+        """Independent runs of the stage's seeds, ``(config, train, splits or None for the
+        raw coordinates)`` each, side by side in worker processes (``MLPCNN_WORKERS``)."""
+        return train_runs(
+            [SeedsRun(config, train, splits or self.data.splits, self.seeds, str(self.device))
+             for config, train, splits in runs],
+            worker_count(),
+        )  # fmt: skip
+
     def write(
         self, headline: dict[str, Any], details: dict[str, Any],
         seconds: Mapping[str, float | Sequence[float]] | None = None,
-        per_seed: Mapping[str, Sequence[float]] | None = None,
+        per_seed: Mapping[str, Sequence[float]] | None = None, workers: int = 1,
     ) -> None:  # fmt: skip
         """``write_results`` with the device and torch version the stage ran on;
         ``per_seed``: each seed's value of the headline figures, for the stage's seeds."""
         write_results(self.name, headline, {**details, **environment(self.device)}, seconds,
-                      None if per_seed is None else (self.seeds, per_seed))  # fmt: skip
+                      None if per_seed is None else (self.seeds, per_seed), workers)  # fmt: skip
 
 
 def cities_stage(key: str, known: Iterable[str]) -> CitiesStage:

@@ -6,6 +6,7 @@ of the repository and of params.yaml; the library (``mlpcnn``) knows neither.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +27,13 @@ PLOTS = Path("plots")
 
 if TYPE_CHECKING:  # torch is imported where a stage uses it: report and plots_template never do
     import torch
+
+# torch.compile's caches (inductor's kernels, FX graphs, AOTAutograd) for every stage, in
+# DVC's own ignored folder: kept across reboots, unlike the default in the system's
+# temporary folder, so a machine compiles each training step once. Read by torch when it
+# first compiles; a user's own TORCHINDUCTOR_CACHE_DIR wins.
+COMPILE_CACHE = Path(".dvc/tmp/torch_compile")
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(COMPILE_CACHE.resolve()))
 
 
 DEFAULTS = {"seed": 0, "device": "auto"}  # top-level params, when params.yaml omits them
@@ -129,6 +137,17 @@ def device_from(params: dict[str, Any]) -> torch.device:
         return resolve_device(params["device"])
 
 
+def worker_count() -> int:
+    """Processes for a stage's independent runs: ``MLPCNN_WORKERS`` (default: one per
+    usable CPU); a bad value is a one-line error naming the variable."""
+    from mlpcnn.common.pool import workers_from_environment
+
+    try:
+        return workers_from_environment()
+    except InvalidParam as err:
+        raise InputError(f"environment variable {err}") from None
+
+
 def environment(device: torch.device) -> dict[str, Any]:
     import torch
 
@@ -141,6 +160,7 @@ def write_results(
     details: dict[str, Any],
     seconds: Mapping[str, float | Sequence[float]] | None = None,
     per_seed: tuple[Sequence[int], Mapping[str, Sequence[float]]] | None = None,
+    workers: int = 1,
 ) -> None:
     """``metrics/<name>.json``: the few headline figures `dvc exp show` and `dvc metrics
     diff` compare; ``plots/<name>/summary.json``: everything the report and later stages
@@ -153,7 +173,9 @@ def write_results(
     ``seconds`` (each training run's wall time, by run name: a total, or one figure per
     epoch) becomes the summary's ``timing``, one shape for every stage: ``train_seconds``
     per run, ``epoch_seconds`` per run timed by epoch, ``total_seconds`` and the number of
-    ``threads`` torch used. Nothing else in a summary depends on the clock.
+    ``threads`` torch used, or with runs side by side in ``workers`` processes of one
+    thread each, their number (``total_seconds`` is then more than the wall time).
+    Nothing else in a summary depends on the clock or the machine's cores.
     """
     if seconds is not None:
         import torch
@@ -167,7 +189,11 @@ def write_results(
                 "train_seconds": totals,
                 **({"epoch_seconds": per_epoch} if per_epoch else {}),
                 "total_seconds": float(sum(totals.values())),
-                "threads": torch.get_num_threads(),
+                **(
+                    {"threads": torch.get_num_threads()}
+                    if workers == 1
+                    else {"threads": 1, "workers": workers}
+                ),
             },
         }
     if per_seed is not None:

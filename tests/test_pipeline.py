@@ -81,6 +81,12 @@ def shrink(params: dict) -> dict:
 
 def sh(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # The copies share this checkout's compile cache (stage_shared.COMPILE_CACHE), as the
+    # stages of one checkout do: a second test run compiles nothing.
+    env.setdefault("TORCHINDUCTOR_CACHE_DIR", str(ROOT / ".dvc/tmp/torch_compile"))
+    # The shrunk runs take less than a worker's start-up (importing torch): one process.
+    # The pool itself is tested in test_pool.py, a stage's in-process rerun below uses it.
+    env.setdefault("MLPCNN_WORKERS", "1")
     done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -583,6 +589,18 @@ def test_deepfake_stages_run_on_the_device_params_name(
     )
 
 
+def test_a_bad_worker_count_is_one_line_before_training(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLPCNN_WORKERS", "two")
+    done = run_stage(repo, "mlp_batchnorm")
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: environment variable MLPCNN_WORKERS: expected a positive integer or 'auto', "
+        "got 'two'\n"
+    )
+
+
 def test_same_params_reproduce_the_same_metrics(
     own_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -591,7 +609,8 @@ def test_same_params_reproduce_the_same_metrics(
     of the run: their new timings leave them out of date."""
     repo = own_repo
     # One stage per kind of training (the compiled step's determinism is a unit test).
-    stages = ("mlp_epochs", "deepfake/xgboost", "deepfake/scratch")
+    stages = ("mlp_epochs", "mlp_batchnorm", "deepfake/xgboost", "deepfake/scratch")
+    monkeypatch.setenv("MLPCNN_WORKERS", "2")  # mlp_batchnorm's arms in two workers
 
     def without_timing() -> dict:
         details = {s: summary(repo, s) for s in stages}
@@ -625,7 +644,7 @@ def param_error(repo: Path, monkeypatch: pytest.MonkeyPatch, stage: str, *args: 
     ("stage", "edit", "message"),
     [
         ("mlp_epochs", {"lr": -0.1}, "mlp_epochs.lr: expected a positive number, got -0.1"),
-        ("mlp_epochs", {"batchsize": 64}, "mlp_epochs.batchsize: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, epochs, lr, lr_schedule, optimizer, seeds, width)"),
+        ("mlp_epochs", {"batchsize": 64}, "mlp_epochs.batchsize: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, epochs, flush_denormal, lr, lr_schedule, optimizer, seeds, width)"),
         ("mlp_learning_rate", {"lrs": [0.01, 0]}, "mlp_learning_rate.lrs[1]: expected a positive number, got 0"),
         ("mlp_learning_rate", {"lrs": [0.01, 0.01]}, "mlp_learning_rate.lrs: expected distinct values, got 0.01 twice in [0.01, 0.01]"),
         ("mlp_batchnorm", {"epochs": 0}, "mlp_batchnorm.epochs: expected a positive integer, got 0"),
@@ -658,7 +677,7 @@ def test_bad_param_fails_before_training_naming_the_key(
     [
         ("encoding_sweep", "rff_f2", {"seeds": [1, 1]}, "encoding_sweep.settings.rff_f2.seeds: expected a non-empty list of distinct integers, got [1, 1]"),
         ("encoding_sweep", "raw", {"features": 16}, "encoding_sweep.settings.raw.features: not used by kind 'raw'; remove it"),
-        ("encoding_sweep", "rff_f2", {"max_freq": 2}, "encoding_sweep.settings.rff_f2.max_freq: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, encoding_seed, epochs, features, kind, lr, lr_schedule, max_frequency, optimizer, seeds, width)"),
+        ("encoding_sweep", "rff_f2", {"max_freq": 2}, "encoding_sweep.settings.rff_f2.max_freq: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, encoding_seed, epochs, features, flush_denormal, kind, lr, lr_schedule, max_frequency, optimizer, seeds, width)"),
         ("deepfake", "scratch", {"lrs": [0.001, 0.001]}, "deepfake.strategies.scratch.lrs: expected distinct values, got 0.001 twice in [0.001, 0.001]"),
         ("deepfake", "sklearn_logreg", {"lrs": [0.1]}, "deepfake.strategies.sklearn_logreg.lrs: unknown key (known: max_iter, seeds)"),
         ("deepfake", "finetune", {"schedule": "step"}, "deepfake.strategies.finetune.schedule: expected one of constant, cosine, got 'step'"),

@@ -14,6 +14,7 @@ from mlpcnn.cities.training import (
     check_lrs,
     eval_rows,
     evaluate,
+    flushing,
     predict_logits,
     train_replicas,
     train_seeds,
@@ -175,6 +176,8 @@ def test_batch_losses_are_recorded_per_step(toy_cities) -> None:
         ({"epochs": 2, "lr": 0.0}, "lr: expected a positive number"),
         ({"epochs": 2, "lr": -1e-3}, "lr: expected a positive number"),
         ({"epochs": 2, "optimizer": "adamax"}, "optimizer: expected one of"),
+        ({"epochs": 2, "flush_denormal": "yes"}, "flush_denormal: expected true or false"),
+        ({"epochs": 2, "compile": 1}, "compile: expected true or false, got 1"),
     ],
 )
 def test_bad_train_config_names_the_key(kwargs, message) -> None:
@@ -341,3 +344,24 @@ def test_a_replica_beside_others_differs_from_one_alone_by_rounding_only(toy_cit
             )
     # and a different rate is a different run, far beyond rounding
     assert not np.allclose(rates.history["val_loss"][:, 1], alone.history["val_loss"][:, 0])
+
+
+def test_flushing_reads_subnormals_as_zero_inside_only() -> None:
+    tiny = torch.tensor([1e-40, 1.0])  # 1e-40 is subnormal in float32
+    assert (tiny * 1.0)[0].item() != 0
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush subnormals")
+    with flushing(True):
+        assert (tiny * 1.0).tolist() == [0.0, 1.0]
+    assert (tiny * 1.0)[0].item() != 0  # IEEE again after
+    with flushing(False):
+        assert (tiny * 1.0)[0].item() != 0
+
+
+def test_flushing_changes_nothing_where_no_value_is_subnormal(toy_cities) -> None:
+    """A shallow network never meets a subnormal: flushed or not, the same run."""
+    _, ieee = fit(toy_cities, [0, 1])
+    flushed_train = TrainConfig(epochs=3, batch_size=64, flush_denormal=True)
+    _, flushed = fit(toy_cities, [0, 1], train=flushed_train)
+    for name, values in ieee.history.items():
+        np.testing.assert_array_equal(values, flushed.history[name], err_msg=name)

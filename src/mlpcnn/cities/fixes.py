@@ -25,7 +25,9 @@ RATIO = (
 )
 SPAN = (
     "per epoch, max minus min over layers of log10 of the median (over seeds) ratio; "
-    "worst_span is its maximum over epochs"
+    "worst_span is its maximum over epochs; a layer whose ratio is 0 in every seed (dead, "
+    "or a gradient below float32's smallest normal, 1.2e-38, which training flushes to "
+    "zero) is left out, so a span is a lower bound"
 )
 BEST_FIX_RULE = (
     "among the deep arms with no dead layer in any seed and a span within max_span_decades "

@@ -64,7 +64,7 @@ def appendix(study: Study) -> str:
     m = study.results
     summaries = stage_summaries(study)
     env = next((v for v in summaries.values() if "torch" in v), {})
-    timing_rows = [[stage, num(training_seconds(summary), 1)]
+    timing_rows = [[stage, num(training_seconds(summary), 1), summary["timing"].get("workers", 1)]
                    for stage, summary in summaries.items() if summary.get("timing")]  # fmt: skip
     return "\n".join([
         "## Appendix: the run",
@@ -81,9 +81,11 @@ def appendix(study: Study) -> str:
         ),
         "",
         "Training time of each stage (seconds, from its summary; wall time of the training "
-        "steps alone, on the machine that ran it):",
+        "steps alone, on the machine that ran it, summed over the stage's runs; with more "
+        "than one worker the runs trained side by side, one thread each, and the sum "
+        "exceeds the stage's wall time):",
         "",
-        table(["stage", "training seconds"], timing_rows),
+        table(["stage", "training seconds", "workers"], timing_rows),
     ])  # fmt: skip
 
 
