@@ -14,9 +14,12 @@ hidden layer's gradient, on the real cities data, in one run:
    way now (:func:`run_deep_all`: worker processes of one thread each, flushing, the
    plain network's seeds in two blocks, cache-sized scans), start-up of the workers
    included; the ratio is the issue's measure;
-3. with ``--seeds40``: what 40 seeds of the plain network cost against 20, the way now.
+3. with ``--seeds40``: what 40 seeds of the plain network cost against 20, the way now;
+4. with ``--scaling 1 2 4``: part 2's way now with each of those worker counts (how it
+   scales with the cores; more workers than cores shows the overhead), parts 1-3 skipped.
 
     python benchmarks/bench_gradient_study.py [--epochs 1] [--workers 2] [--seeds40]
+    python benchmarks/bench_gradient_study.py --scaling 1 2 4
 """
 
 from __future__ import annotations
@@ -142,10 +145,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1, help="epochs of every run (part 2)")
     parser.add_argument("--workers", type=int, default=cpu_count())
     parser.add_argument("--seeds40", action="store_true", help="also 40 seeds against 20")
+    parser.add_argument("--scaling", type=int, nargs="+", help="only part 2 now, these workers")
     args = parser.parse_args()
     threads = torch.get_num_threads()
     print(f"CPU: {cpu_model()}, {cpu_count()} CPUs, torch {torch.__version__}, {threads} "
           f"threads; 20 seeds a run; {args.workers} workers")  # fmt: skip
+    if args.scaling:
+        runs = study_runs(args.epochs, flush=True)
+        seconds = {workers: now(runs, workers) for workers in args.scaling}
+        first = args.scaling[0]
+        for workers, wall in seconds.items():
+            print(f"{workers} workers: {wall:.1f} s ({seconds[first] / wall:.2f}x against {first})")
+        return
 
     runs = study_runs(args.epochs, flush=True)
     print(f"\n1. ms a training step\n{'run':22s} {f'{threads} threads':>10s} "

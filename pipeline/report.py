@@ -41,8 +41,10 @@ def load_study(plots: Path = PLOTS, out: Path = OUT) -> Study:
         path.relative_to(plots).parent.as_posix(): pd.read_csv(path)
         for path in sorted(plots.rglob("history.csv"))
     }
+    tables = {path.relative_to(plots).with_suffix("").as_posix(): pd.read_csv(path)
+              for path in sorted(plots.rglob("ratios.csv"))}  # fmt: skip
     return Study(results=results, params=read_params(), figures=figures,
-                 references=references, histories=histories)  # fmt: skip
+                 references=references, histories=histories, tables=tables)  # fmt: skip
 
 
 def main() -> None:

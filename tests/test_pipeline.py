@@ -605,12 +605,14 @@ def test_same_params_reproduce_the_same_metrics(
     own_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Eager training of replicas, XGBoost and a CNN alike (the timing sections aside,
-    which are wall times). The stages rerun in this process (no start-up cost), in a copy
-    of the run: their new timings leave them out of date."""
+    which are wall times), and runs in worker processes as in the calling one: the
+    pipeline ran with one worker, mlp_batchnorm's arms rerun in two. The stages rerun in
+    this process (no start-up cost), in a copy of the run: their new timings leave them
+    out of date."""
     repo = own_repo
     # One stage per kind of training (the compiled step's determinism is a unit test).
     stages = ("mlp_epochs", "mlp_batchnorm", "deepfake/xgboost", "deepfake/scratch")
-    monkeypatch.setenv("MLPCNN_WORKERS", "2")  # mlp_batchnorm's arms in two workers
+    monkeypatch.setenv("MLPCNN_WORKERS", "2")
 
     def without_timing() -> dict:
         details = {s: summary(repo, s) for s in stages}

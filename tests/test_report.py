@@ -383,3 +383,26 @@ def test_why_a_worst_run_near_ln2_is_read_against_chance(acc: float, auc: float,
     (text,) = why([best, worst])
     assert "about ln 2, the loss of a constant guess" in text and says in text
     assert "learned next to nothing" not in text
+
+
+def test_where_a_flushed_arm_s_line_starts_is_read_from_its_ratios() -> None:
+    from mlpcnn.report.cities import _flushed_layers_text
+
+    def ratios(first_finite: dict[str, int]) -> pd.DataFrame:
+        return pd.concat([
+            pd.DataFrame({"series": arm, "layer": range(6),
+                          "log10_ratio": [np.nan] * start + [-3.0] * (6 - start)})
+            for arm, start in first_finite.items()
+        ])  # fmt: skip
+
+    text = _flushed_layers_text(
+        ratios({"wide16": 2, "wide32": 4, "plain": 0}), ["wide16", "wide32"]
+    )
+    assert text.startswith(
+        " In the ratio panel their lines start at layer 2 (wide16) and 4 (wide32):"
+    )
+    assert "lower bounds" in text
+    assert _flushed_layers_text(ratios({"wide16": 0}), ["wide16"]) == ""
+    dropped = ratios({"wide16": 3}).dropna()  # as the stage writes it: no row without a log
+    assert "start at layer 3 (wide16):" in _flushed_layers_text(dropped, ["wide16"])
+    assert _flushed_layers_text(None, ["wide16"]) == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from mlpcnn.common.params import number_label
 from mlpcnn.common.stats import holm
@@ -23,6 +24,9 @@ from mlpcnn.report.study import Study
 from mlpcnn.verdicts.cities import encodings_versus_nearest
 from mlpcnn.verdicts.curves import RULE
 from mlpcnn.verdicts.paired import strength, welch_from_figures
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def section_data(s: Study) -> str:
@@ -792,7 +796,14 @@ def section_gradients(s: Study) -> str:
         "",
         _batchnorm_arm_text(answers.training_against_evaluation(s, "residual_study", "batchnorm")),
         "",
-        " ".join(_fixes_reading(fixes, answers.ablation(s), answers.arm_curves(s))),
+        " ".join(
+            _fixes_reading(
+                fixes,
+                answers.ablation(s),
+                answers.arm_curves(s),
+                s.tables.get("residual_study/ratios"),
+            )
+        ),
         "",
         s.figure(
             "residual_study/fixes", "scale-free gradient ratio per layer and accuracy of each fix"
@@ -804,10 +815,12 @@ def section_gradients(s: Study) -> str:
 
 
 def _fixes_reading(
-    fixes: dict, ablation: dict | None = None, curves: dict | None = None
-) -> list[str]:
+    fixes: dict, ablation: dict | None = None, curves: dict | None = None,
+    ratios: pd.DataFrame | None = None,
+) -> list[str]:  # fmt: skip
     """Q6 read over every epoch, what the arms separate (or cannot), and what has no line;
-    ``curves``: each arm's curve verdict in words."""
+    ``curves``: each arm's curve verdict in words; ``ratios``: the last epoch's log10
+    ratio per arm and layer (where a line of the ratio panel starts)."""
     n, limit = len(fixes["seeds"]), fixes["max_span_decades"]
     curves = curves or {}
     out = []
@@ -845,6 +858,7 @@ def _fixes_reading(
                "the flow at this depth."
                if all(a["table"]["seeds_with_dead_layer"] == 0 and not a["table"]["within_span"]
                       for a in wide.values()) else "")
+            + _flushed_layers_text(ratios, list(wide))
         )  # fmt: skip
     if ablation:
         return [*out, _ablation_text(ablation, n)]
@@ -864,6 +878,29 @@ def _fixes_reading(
             + "this run does not credit its gain to any one of them."
         )  # fmt: skip
     return out
+
+
+def _flushed_layers_text(ratios: pd.DataFrame | None, arms: list[str]) -> str:
+    """Where the ratio panel's line of each of ``arms`` starts, when layers below it have a
+    median ratio of 0 in the last epoch (no logarithm)."""
+    if ratios is None:
+        return ""
+    starts = {}
+    for arm in arms:
+        rows = ratios[ratios["series"] == arm]
+        # Layers without a logarithm are NaN, or not in the table at all (series_table).
+        finite = rows.loc[rows["log10_ratio"].map(math.isfinite), "layer"]
+        if len(finite) and finite.min() > 0:
+            starts[arm] = int(finite.min())
+    if not starts:
+        return ""
+    return (
+        " In the ratio panel their lines start at layer "
+        + " and ".join(f"{layer} ({arm})" for arm, layer in starts.items())
+        + ": below, the median ratio in the last epoch is 0, the gradients there having fallen "
+        "under float32's smallest normal number (1.2e-38), which these stages' training flushes "
+        "to zero; the spans count the layers above, so they are lower bounds."
+    )
 
 
 def _batchnorm_arm_text(d: dict | None) -> str:

@@ -20,6 +20,8 @@ class Study:
     - ``references``: the course reports' figures, each with its report and section.
     - ``histories``: each stage's per-epoch history (one row per epoch and seed) by
       ``"<stage>"`` or ``"<stage>/<item>"``, as pandas DataFrames.
+    - ``tables``: other per-layer tables a sentence reads, by ``"<stage>/<name>"``
+      (``"residual_study/ratios"``: each arm's last-epoch log10 ratio per layer).
     """
 
     results: Mapping[str, Any]
@@ -27,6 +29,7 @@ class Study:
     figures: Mapping[str, str] = field(default_factory=dict)
     references: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     histories: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     # answers computed from the fields above, once per study (see report.answers)
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
