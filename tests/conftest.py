@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+
+# torch.compile's caches: the tests, and the stages they run in copies of the repository,
+# share the checkout's (pipeline/stage_shared.py's COMPILE_CACHE), so on a machine that
+# ran the pipeline or the suite once, no test compiles from scratch.
+os.environ.setdefault(
+    "TORCHINDUCTOR_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".dvc/tmp/torch_compile")
+)
 
 
 @pytest.fixture

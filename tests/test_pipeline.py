@@ -81,9 +81,7 @@ def shrink(params: dict) -> dict:
 
 def sh(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    # The copies share this checkout's compile cache (stage_shared.COMPILE_CACHE), as the
-    # stages of one checkout do: a second test run compiles nothing.
-    env.setdefault("TORCHINDUCTOR_CACHE_DIR", str(ROOT / ".dvc/tmp/torch_compile"))
+    # TORCHINDUCTOR_CACHE_DIR comes from conftest.py: the checkout's compile cache.
     # The shrunk runs take less than a worker's start-up (importing torch): one process.
     # The pool itself is tested in test_pool.py, a stage's in-process rerun below uses it.
     env.setdefault("MLPCNN_WORKERS", "1")
@@ -611,7 +609,7 @@ def test_same_params_reproduce_the_same_metrics(
     out of date."""
     repo = own_repo
     # One stage per kind of training (the compiled step's determinism is a unit test).
-    stages = ("mlp_epochs", "mlp_batchnorm", "deepfake/xgboost", "deepfake/scratch")
+    stages = ("mlp_epochs", "deepfake/xgboost", "deepfake/scratch", "mlp_batchnorm")
     monkeypatch.setenv("MLPCNN_WORKERS", "2")
 
     def without_timing() -> dict:
