@@ -882,7 +882,7 @@ def _fixes_reading(
 
 def _flushed_layers_text(ratios: pd.DataFrame | None, arms: list[str]) -> str:
     """Where the ratio panel's line of each of ``arms`` starts, when layers below it have a
-    median ratio of 0 in the last epoch (no logarithm)."""
+    ratio of 0 in every seed in the last epoch (no logarithm)."""
     if ratios is None:
         return ""
     starts = {}
@@ -897,7 +897,7 @@ def _flushed_layers_text(ratios: pd.DataFrame | None, arms: list[str]) -> str:
     return (
         " In the ratio panel their lines start at layer "
         + " and ".join(f"{layer} ({arm})" for arm, layer in starts.items())
-        + ": below, the median ratio in the last epoch is 0, the gradients there having fallen "
+        + ": below, the ratio is 0 in every seed in the last epoch, the gradients there having fallen "
         "under float32's smallest normal number (1.2e-38), which these stages' training flushes "
         "to zero; the spans count the layers above, so they are lower bounds."
     )
