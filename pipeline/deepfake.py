@@ -23,6 +23,7 @@ from stage_faces import read_backbone_record, require_face_arrays, run_faces
 from stage_shared import (
     PLOTS,
     ParamError,
+    announce,
     device_from,
     environment,
     foreach_item,
@@ -42,6 +43,7 @@ from mlpcnn.faces.analysis import (
 )
 from mlpcnn.faces.baselines import resolve_precision
 from mlpcnn.faces.strategies import (
+    COURSE_STEPS,
     KEYS,
     PRETRAINED,
     STRATEGIES,
@@ -58,23 +60,35 @@ ON_DEVICE = (*TORCH, "sklearn_logreg")  # torch on `device`; the others: CPU, fl
 CPU = torch.device("cpu")
 
 
+def device_and_precision(params: dict, strategy: str) -> tuple[torch.device, str]:
+    """What the torch strategies and sklearn_logreg run on (``device``, bfloat16 as
+    ``cpu_autocast`` says), checked and said on the stage's first line."""
+    device = device_from(params, precision=None)
+    with naming(KEY):
+        precision = resolve_precision(params["cpu_autocast"], device)
+    announce(*((device, precision) if strategy in ON_DEVICE else (CPU, "float32")))
+    return device, precision
+
+
 def main() -> None:
     item = foreach_item(
-        KEY, "strategies", (*TRAIN_KEYS, "max_iter", "seeds"), ("seeds", "cpu_autocast")
+        KEY,
+        "strategies",
+        (*TRAIN_KEYS, "max_iter", "seeds", "diagnosis_steps"),
+        ("seeds", "cpu_autocast"),
     )
     strategy, key, params = item.name, item.key, item.params
     if strategy not in STRATEGIES:
         raise ParamError(f"params.yaml: {key}: unknown strategy (known: {', '.join(STRATEGIES)})")
     with naming(""):
         check_keys(item.own, KEYS[strategy], key)
-    device = device_from(params)
-    with naming(KEY):
-        precision = resolve_precision(params["cpu_autocast"], device)
+    device, precision = device_and_precision(params, strategy)
     backbone = read_backbone_record()
     settings = Settings(
         seeds=params["seeds"], lrs=params.get("lrs") or [None], epochs=params["epochs"],
         batch_size=params["batch_size"], schedule=params.get("schedule", "constant"),
         augment=params.get("augment", False), max_iter=params.get("max_iter", 100),
+        diagnosis_steps=params.get("diagnosis_steps", COURSE_STEPS),
         backbone=backbone["backbone"], device=device, precision=precision,
     )  # fmt: skip
     with naming(key):

@@ -7,6 +7,7 @@ as uint8 arrays for the three inputs the baselines need, plus labels and file na
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -40,6 +41,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_dir:
         root, kind = locate(params, Path(scratch_dir))
         images = list_images(root)
+        # said first, so a run that found no course images (a fresh clone, a queued
+        # experiment's temporary copy) can never switch data without saying so
+        source = f"the course images in {root}" if kind == "course" else (
+            f"the synthetic stand-in (no images in {COURSE} and no zip param)")  # fmt: skip
+        count = sum(len(files) for files in images.paths.values())
+        print(f"prepare_faces: {count} images, {source}", file=sys.stderr, flush=True)
         decoded = {
             s: decode_split(images, s, root, backbone.preprocess, params["skip_unreadable"])
             for s in SPLITS

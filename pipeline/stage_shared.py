@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import yaml
 
 from mlpcnn.common.io import flatten, write_json
-from mlpcnn.common.params import InvalidParam, check_keys
+from mlpcnn.common.params import InvalidParam, check_keys, float_read_as_text
 
 PARAMS = Path("params.yaml")
 PREPARED = Path("data/prepared")
@@ -28,12 +28,24 @@ PLOTS = Path("plots")
 if TYPE_CHECKING:  # torch is imported where a stage uses it: report and plots_template never do
     import torch
 
+
 # torch.compile's caches (inductor's kernels, FX graphs, AOTAutograd) for every stage, in
 # DVC's own ignored folder: kept across reboots, unlike the default in the system's
 # temporary folder, so a machine compiles each training step once. Read by torch when it
 # first compiles; a user's own TORCHINDUCTOR_CACHE_DIR wins.
-COMPILE_CACHE = Path(".dvc/tmp/torch_compile")
-os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(COMPILE_CACHE.resolve()))
+def compile_cache(workspace: Path) -> Path:
+    """``.dvc/tmp/torch_compile`` of the repository: a queued experiment (``dvc exp run
+    --queue``) runs in a temporary copy under ``<repository>/.dvc/tmp/exps/``, whose own
+    ``.dvc/tmp`` is empty; it uses the repository's cache, so it does not compile anew."""
+    workspace = workspace.resolve()
+    for folder in workspace.parents:
+        if (folder.name, folder.parent.name, folder.parent.parent.name) == ("exps", "tmp", ".dvc"):
+            return folder.parent / "torch_compile"
+    return workspace / ".dvc" / "tmp" / "torch_compile"
+
+
+COMPILE_CACHE = compile_cache(Path.cwd())
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(COMPILE_CACHE))
 
 
 DEFAULTS = {"seed": 0, "device": "auto"}  # top-level params, when params.yaml omits them
@@ -59,6 +71,8 @@ def read_params() -> dict[str, Any]:
         raise ParamError(f"{PARAMS}: invalid YAML: {err}") from None
     if not isinstance(params, dict):
         raise ParamError(f"{PARAMS}: expected a mapping of sections, got {params!r}")
+    if hint := float_read_as_text(params):
+        raise ParamError(f"{PARAMS}: {hint}")
     return params
 
 
@@ -130,11 +144,28 @@ def naming(key: str) -> Iterator[None]:
         raise ParamError(f"{PARAMS}: {prefix}{err}") from None
 
 
-def device_from(params: dict[str, Any]) -> torch.device:
+def device_from(params: dict[str, Any], precision: str | None = "float32") -> torch.device:
+    """The device ``params`` name; the stage's first line says what it will run on
+    (``precision=None``: the stage says it itself, once it knows, with :func:`announce`)."""
     from mlpcnn.common.device import resolve_device
 
     with naming(""):
-        return resolve_device(params["device"])
+        device = resolve_device(params["device"])
+    if precision is not None:
+        announce(device, precision)
+    return device
+
+
+def announce(device: torch.device, precision: str) -> None:
+    """One line on stderr: stage, device, precision, worker processes, compile cache."""
+    workers = 1 if device.type != "cpu" else worker_count()  # a GPU's runs go one at a time
+    used = Path(os.environ.get("TORCHINDUCTOR_CACHE_DIR", COMPILE_CACHE))  # the user's wins
+    warm = used.is_dir() and any(used.iterdir())
+    stage = " ".join([Path(sys.argv[0]).stem, *sys.argv[1:]])
+    cache = f"compile cache {'warm' if warm else 'empty'} ({used})"
+    print(f"{stage}: device {device.type}, {precision}; independent runs on up to {workers} "
+          f"worker process{'es' if workers > 1 else ''} of one thread; {cache}",
+          file=sys.stderr, flush=True)  # fmt: skip
 
 
 def worker_count() -> int:

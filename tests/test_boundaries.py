@@ -12,7 +12,7 @@ from mlpcnn.cities.boundaries import (
     plot_boundary_panels,
     plot_decision_boundaries,
 )
-from mlpcnn.cities.mlp import MLP, MLPConfig
+from mlpcnn.cities.mlp import MLPConfig, seeded_mlp
 
 
 def test_colours_are_distinct_per_class() -> None:
@@ -43,15 +43,38 @@ def test_boundaries_of_a_model_predicting_a_class_absent_from_the_points(tmp_pat
 
 
 def test_any_model_and_encoding_plug_in(tmp_path: Path) -> None:
-    model = MLP(MLPConfig(in_features=4, depth=2, width=8, n_classes=33)).eval()
+    """Each panel's classifier sees raw coordinates over the points' extent (plus the
+    margin), encodes them itself, and its regions are what the saved picture shows."""
+    model = seeded_mlp(MLPConfig(in_features=4, depth=2, width=8, n_classes=33), 0).eval()
     encode = lambda x: torch.cat([torch.sin(x), torch.cos(x)], dim=1)  # noqa: E731
     points = np.random.default_rng(0).uniform([-10, 35], [40, 70], size=(50, 2)).astype(np.float32)
     labels = np.arange(50) % 33
+    seen = []
+
+    def encoded(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x)
+        return model(encode(x)).argmax(1)
+
     path = tmp_path / "b.png"
-    plot_boundary_panels(
-        {"encoded": lambda x: model(encode(x)).argmax(1)}, points, labels, 33, path, resolution=40
-    )
-    assert path.read_bytes()[:4] == b"\x89PNG"
+    constant = lambda x: torch.full((len(x),), 5)  # noqa: E731
+    plot_boundary_panels({"encoded": encoded, "class 5": constant}, points, labels, 33, path,
+                         resolution=40)  # fmt: skip
+    grid = torch.cat(seen)
+    assert grid.shape[1] == 2 and len(grid) >= 40 * 2
+    low, high = points.min(axis=0) - 1, points.max(axis=0) + 1  # the default margin
+    np.testing.assert_allclose(grid.min(0).values, low, atol=1e-4)
+    np.testing.assert_allclose(grid.max(0).values, high, atol=1e-4)
+
+    image = plt.imread(path)[..., :3]  # (H, W, 3) in [0, 1]
+    height, width = image.shape[:2]
+    assert width > 1.5 * height  # two panels side by side
+    # The right panel is class 5's colour, pale (alpha 0.35 on white), wherever no point is.
+    pale = 1 - 0.35 * (1 - np.asarray(class_colours(33, points, labels).colors[5]))
+    right = image[height // 4 : 3 * height // 4, width // 2 :].reshape(-1, 3)
+    share = np.mean(np.abs(right - pale).max(axis=1) < 0.03)
+    assert share > 0.3, share
+    left = image[height // 4 : 3 * height // 4, : width // 2].reshape(-1, 3)
+    assert np.mean(np.abs(left - pale).max(axis=1) < 0.03) < share  # another model's regions
 
 
 def test_neighbouring_classes_get_far_apart_hues() -> None:

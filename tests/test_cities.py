@@ -8,6 +8,7 @@ import pytest
 
 from mlpcnn.cities.data import (
     CitiesDataError,
+    CitySplit,
     input_statistics,
     load_cities,
     read_cities_csv,
@@ -104,11 +105,19 @@ def test_raw_files_are_not_modified(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_subsample_is_seeded_and_ordered(tmp_path: Path) -> None:
-    split = read_cities_csv(write(tmp_path, "t.csv", HEADER + GOOD_ROWS * 10))
+def test_subsample_is_seeded_and_keeps_the_original_order() -> None:
+    rows = np.arange(30)
+    split = CitySplit(  # row i at longitude i: where each kept row came from shows
+        features=np.stack([rows, rows * 0.5], axis=1).astype(np.float32), labels=rows % 3
+    )
     a, b = subsample(split, 7, seed=3), subsample(split, 7, seed=3)
     assert len(a) == 7 and np.array_equal(a.features, b.features)
-    assert subsample(split, None, seed=3) is split
+    kept = a.features[:, 0].astype(int)
+    assert (np.diff(kept) > 0).all()  # in the original order, no row twice
+    assert np.array_equal(a.labels, kept % 3) and np.array_equal(a.features[:, 1], kept * 0.5)
+    other = subsample(split, 7, seed=4).features[:, 0].astype(int)
+    assert not np.array_equal(other, kept)  # another seed, another subset
+    assert subsample(split, None, seed=3) is split and subsample(split, 30, seed=3) is split
 
 
 def test_input_statistics(tmp_path: Path) -> None:

@@ -187,3 +187,28 @@ def test_seeds_that_change_nothing_are_compared_image_by_image(tmp_path: Path) -
     (row,) = compare_revisions(Revision(tmp_path / "old", "old", None),
                                Revision(tmp_path / "new", "new", None))  # fmt: skip
     assert row["test"] == "McNemar's exact test" and row["p_value"] == 1.0  # 1 image of 20
+
+
+def test_the_command_describes_itself_and_checks_alpha(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("mlpcnn ")
+    with pytest.raises(SystemExit):
+        main(["diff", "--help"])
+    assert "Holm" in capsys.readouterr().out  # the description, not only the usage line
+    for bad in ("0", "1", "1.5", "-0.1", "five", "nan"):
+        with pytest.raises(SystemExit) as done:
+            main(["diff", "--alpha", bad])
+        assert done.value.code == 2
+        assert f"expected a level between 0 and 1, got '{bad}'" in capsys.readouterr().err
+
+
+def test_a_missing_git_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    monkeypatch.chdir(tmp_path)
+    assert main(["diff"]) == 1
+    assert capsys.readouterr().err == (
+        "error: git is not installed: mlpcnn diff reads revisions with it\n"
+    )

@@ -3,17 +3,32 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mlpcnn.common.device import resolve_device
+from mlpcnn.common.device import mps_available, resolve_device
 
 
 def test_auto_takes_cuda_only_when_available() -> None:
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    expected = "cuda" if torch.cuda.is_available() else "mps" if mps_available() else "cpu"
     assert resolve_device("auto").type == expected
     assert resolve_device("cpu") == torch.device("cpu")
 
 
+@pytest.mark.parametrize(
+    ("cuda", "mps", "expected"),
+    [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")],
+)
+def test_auto_prefers_cuda_then_mps_then_the_cpu(
+    monkeypatch: pytest.MonkeyPatch, cuda: bool, mps: bool, expected: str
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert resolve_device("auto").type == expected
+    if not mps:
+        with pytest.raises(ValueError, match="'mps' was asked for but MPS is not available"):
+            resolve_device("mps")
+
+
 def test_unknown_device_is_rejected() -> None:
-    with pytest.raises(ValueError, match="device: expected one of auto, cpu, cuda"):
+    with pytest.raises(ValueError, match="device: expected one of auto, cpu, cuda, mps"):
         resolve_device("tpu")
 
 

@@ -54,7 +54,11 @@ def test_recorder_matches_autograd_on_a_plain_loop(toy_cities) -> None:
                     reference.hidden[layer].linear.weight.grad.pow(2).sum().item() / 6
                 )
             optimizer.step()
-    np.testing.assert_allclose(recorder.epoch_means()[:, :, 0], expected, rtol=1e-4)
+    # batched GEMMs against nn.Linear's: they round differently, by CPU; squared norms
+    # carry no cancellation, so relative, with an absolute floor far below every value
+    np.testing.assert_allclose(
+        recorder.epoch_means()[:, :, 0], expected, rtol=1e-4, atol=1e-9 * expected.max()
+    )
 
 
 def test_zero_gradients_are_recorded_as_zero(toy_cities) -> None:
@@ -112,7 +116,7 @@ def test_the_float64_profile_is_autograds(toy_cities) -> None:
     reference = seeded_mlp(config, 5).double()
     F.cross_entropy(reference(x[:50].double()), y[:50]).backward()
     expected = [reference.hidden[i].linear.weight.grad.pow(2).sum().item() for i in range(3)]
-    np.testing.assert_allclose(10 ** profile[0], expected, rtol=1e-10)
+    np.testing.assert_allclose(10 ** profile[0], expected, rtol=1e-10, atol=1e-14 * max(expected))
 
 
 def test_the_recorder_matches_autograd_in_float64(toy_cities) -> None:
@@ -232,6 +236,7 @@ def test_the_profile_runs_with_the_model_on_any_device_and_leaves_it_alone(
     model = stacked_mlps(config, [5]).to(device)
     profile = initial_profile(model, x[:50].cpu(), y[:50].cpu())
     expected = initial_profile(stacked_mlps(config, [5]), x[:50], y[:50])
-    np.testing.assert_allclose(profile, expected, rtol=1e-6)
+    # log10 of float64 squared norms (near 0 for a norm near 1): an absolute tolerance
+    np.testing.assert_allclose(profile, expected, rtol=0, atol=1e-9)
     assert model.weights[0].device.type == device and model.weights[0].dtype == torch.float32
     assert all(w.grad is None for w in model.weights)

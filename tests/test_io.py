@@ -35,3 +35,20 @@ def test_arrays_are_written_the_same_byte_for_byte(tmp_path: Path, monkeypatch) 
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     with np.load(tmp_path / "a.npz") as loaded:
         assert loaded["x"].tolist() == arrays["x"].tolist() and str(loaded["kind"]) == "standin"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_get_the_mode_a_plain_open_gives(tmp_path: Path, umask: int) -> None:
+    import os
+
+    before = os.umask(umask)
+    try:
+        (tmp_path / "plain.txt").write_text("x")
+        write_json(tmp_path / "atomic.json", {"a": 1})
+        write_arrays(tmp_path / "atomic.npz", a=np.zeros(2))
+    finally:
+        os.umask(before)
+    expected = (tmp_path / "plain.txt").stat().st_mode & 0o777
+    assert expected == 0o666 & ~umask
+    for name in ("atomic.json", "atomic.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == expected, name

@@ -16,8 +16,13 @@ def test_depth_counts_hidden_linear_layers() -> None:
 
 def test_any_input_width_and_batchnorm_before_activation() -> None:
     model = MLP(MLPConfig(in_features=20, depth=2, width=8, n_classes=3, batchnorm=True))
-    assert isinstance(model.hidden[0].norm, torch.nn.BatchNorm1d)
-    assert model(torch.randn(4, 20)).shape == (4, 3)
+    layer = model.hidden[0]
+    assert isinstance(layer.norm, torch.nn.BatchNorm1d)
+    x = torch.randn(4, 20)
+    assert model(x).shape == (4, 3)
+    z = layer.linear(x)  # train mode: each call normalises with the batch's statistics
+    torch.testing.assert_close(layer(x), torch.relu(layer.norm(z)))
+    assert not torch.allclose(layer(x), layer.norm(torch.relu(z)))  # the other order differs
 
 
 def test_residual_only_where_widths_agree() -> None:

@@ -100,3 +100,42 @@ def test_foreach_items_and_their_shared_params_are_checked(
     params_file("g:\n  train: {epoch: 2}\n  items:\n    a: {}\n")
     with pytest.raises(ParamError, match=r"g\.train\.epoch: unknown key"):
         foreach_item("g", "items", ("epochs", "lr"))
+
+
+def test_a_float_without_a_dot_gets_a_hint_naming_its_key() -> None:
+    from mlpcnn.common.params import float_read_as_text
+
+    assert float_read_as_text({"a": {"lr": 0.001, "lrs": [0.1, "1e-4"]}}) == (
+        "a.lrs[1]: '1e-4' is text to YAML 1.1, which needs a dot in a float: write 1.0e-4"
+    )
+    assert float_read_as_text({"x": "2E5", "y": "1.0e-4"}) == (
+        "x: '2E5' is text to YAML 1.1, which needs a dot in a float: write 2.0E5"
+    )
+    assert float_read_as_text({"a": [1.0e-4, "adam", "d6_w16", True, None]}) is None
+
+
+def test_params_yaml_with_1e_4_is_one_line(tmp_path, monkeypatch) -> None:
+    import stage_shared
+    import yaml
+
+    path = tmp_path / "params.yaml"
+    path.write_text("mlp_epochs:\n  lr: 1e-4\n")
+    assert yaml.safe_load(path.read_text())["mlp_epochs"]["lr"] == "1e-4"  # PyYAML's text
+    monkeypatch.setattr(stage_shared, "PARAMS", path)
+    with pytest.raises(stage_shared.ParamError) as caught:
+        stage_shared.read_params()
+    assert str(caught.value) == (
+        f"{path}: mlp_epochs.lr: '1e-4' is text to YAML 1.1, which needs a dot in a float: "
+        "write 1.0e-4"
+    )
+
+
+def test_a_queued_experiment_uses_the_repositorys_compile_cache(tmp_path: Path) -> None:
+    from stage_shared import compile_cache
+
+    repo = tmp_path / "study"
+    assert compile_cache(repo) == repo / ".dvc/tmp/torch_compile"
+    queued = repo / ".dvc/tmp/exps/tmpab12cd"  # where `dvc exp run --queue` runs a copy
+    assert compile_cache(queued) == repo / ".dvc/tmp/torch_compile"
+    assert compile_cache(queued / "pipeline") == repo / ".dvc/tmp/torch_compile"
+    assert compile_cache(tmp_path / "exps/x") == tmp_path / "exps/x/.dvc/tmp/torch_compile"

@@ -66,6 +66,7 @@ def shrink(params: dict) -> dict:
     params["prepare_faces"]["standin"].update(counts={"train": 4, "val": 2, "test": 3}, size=32)
     params["deepfake"]["train"]["lrs"] = [0.01, 0.001]
     params["deepfake"]["seeds"] = [0, 1]
+    params["deepfake"]["strategies"]["scratch"]["diagnosis_steps"] = 4  # the course's 44: 27 s
     # The course's five baselines only, to keep the suite in its budget (each stage is
     # ~4 s of Python start-up): the extras' runners are tested in test_deepfake and their
     # report sentences in test_report, and the foreach wiring is the same for every
@@ -119,6 +120,16 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
+@pytest.fixture(scope="module")
+def finished_copy(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the shared run for the tests that rerun DVC in it (a fresh clone,
+    changed params): each leaves every stage up to date, so neither depends on the
+    other's order."""
+    copy = tmp_path_factory.mktemp("finished") / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    return copy
+
+
 @pytest.fixture
 def own_repo(repo: Path, tmp_path: Path) -> Path:
     """A copy of the shared run (its DVC cache included) for a test that changes it, so
@@ -133,6 +144,21 @@ def summary(repo: Path, name: str) -> dict:
 
 
 def test_repro_writes_every_output(repo: Path) -> None:
+    """Every output that dvc.lock records for every stage exists (and its hash is the
+    file's: `dvc status` says nothing changed); then a few contents by hand."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    declared = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    assert {name.split("@")[0] for name in lock} == set(declared)
+    for name, stage in lock.items():
+        assert stage.get("outs"), name
+        for out in stage["outs"]:
+            assert (repo / out["path"]).exists(), (name, out["path"])
+    assert out_of_date(repo) == {}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for regenerated in ("metrics/mlp_epochs.json", "plots/mlp_epochs/history.csv",
+                        "plots/mlp_epochs/loss.png", "report/REPORT.md"):  # fmt: skip
+        assert (repo / regenerated).stat().st_mode & 0o777 == 0o666 & ~umask, regenerated
     prepared = summary(repo, "prepare_cities")
     assert prepared["rows"] == {"train": ROWS, "val": ROWS, "test": ROWS}
     assert prepared["n_classes"] == 33
@@ -279,9 +305,7 @@ def test_nothing_changed_means_nothing_reruns(repo: Path) -> None:
     """What a second `dvc repro` would run: faces_backbone only (always changed). That its
     rerun rewrites the same record, so nothing after it reruns, the full `dvc repro` in
     test_changing_params shows."""
-    lock = (repo / "dvc.lock").read_text()
     assert ran_stages(dvc(repo, "repro", "--dry").stdout) == ["faces_backbone"]
-    assert (repo / "dvc.lock").read_text() == lock
 
 
 def test_a_new_backbone_in_the_hub_cache_reruns_the_faces_stages(
@@ -333,11 +357,11 @@ def test_the_top_level_seed_makes_only_its_readers_stale(repo: Path) -> None:
     assert stale == {"prepare_cities"}
 
 
-def test_a_fresh_clone_rebuilds_only_what_git_does_not_hold(own_repo: Path) -> None:
+def test_a_fresh_clone_rebuilds_only_what_git_does_not_hold(finished_copy: Path) -> None:
     """A clone has every committed output but none of DVC's cache: `dvc repro` rebuilds
     the two prepared arrays, byte for byte, and nothing that reads them reruns, so the
     committed metrics, plots, models and report stay as they are."""
-    repo = own_repo
+    repo = finished_copy
     shutil.rmtree(repo / ".dvc/cache")
     shutil.rmtree(repo / "data/prepared")
     committed = {p: p.read_bytes() for d in ("metrics", "plots", "models", "report")
@@ -349,11 +373,11 @@ def test_a_fresh_clone_rebuilds_only_what_git_does_not_hold(own_repo: Path) -> N
     assert out_of_date(repo) == {}
 
 
-def test_changing_params_reruns_only_the_stages_they_belong_to(own_repo: Path) -> None:
+def test_changing_params_reruns_only_the_stages_they_belong_to(finished_copy: Path) -> None:
     """A stage's section, or one grid cell (a foreach item): that stage, what reads it
     (mlp_select) and the report are out of date, nothing else; rerunning the cell and
     what follows brings everything up to date."""
-    repo = own_repo
+    repo = finished_copy
     original = yaml.safe_load((repo / "params.yaml").read_text())["mlp_epochs"]
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
     set_params(repo, lambda p: p["mlp_grid"]["cells"]["d1_w16"].update(epochs=1) or p)
@@ -602,14 +626,15 @@ def test_a_bad_worker_count_is_one_line_before_training(
 def test_same_params_reproduce_the_same_metrics(
     own_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Eager training of replicas, XGBoost and a CNN alike (the timing sections aside,
-    which are wall times), and runs in worker processes as in the calling one: the
-    pipeline ran with one worker, mlp_batchnorm's arms rerun in two. The stages rerun in
-    this process (no start-up cost), in a copy of the run: their new timings leave them
-    out of date."""
+    """Eager training of replicas and XGBoost alike (the timing sections aside, which are
+    wall times; a CNN's rerun is test_deepfake's), and runs in worker processes as in the
+    calling one: the pipeline ran with one worker, mlp_batchnorm's arms rerun in two.
+    Exact: one machine, the same shapes, each run on one thread in either process. The
+    stages rerun in this process (no start-up cost), in a copy of the run: their new
+    timings leave them out of date."""
     repo = own_repo
     # One stage per kind of training (the compiled step's determinism is a unit test).
-    stages = ("mlp_epochs", "deepfake/xgboost", "deepfake/scratch", "mlp_batchnorm")
+    stages = ("mlp_epochs", "deepfake/xgboost", "mlp_batchnorm")
     monkeypatch.setenv("MLPCNN_WORKERS", "2")
 
     def without_timing() -> dict:
@@ -630,13 +655,23 @@ def run_stage(repo: Path, stage: str, *args: str) -> subprocess.CompletedProcess
 
 
 def param_error(repo: Path, monkeypatch: pytest.MonkeyPatch, stage: str, *args: str) -> str:
-    """The stage's ``main()`` run in this process (no start-up cost): its ParamError."""
+    """The stage's ``main()`` run in this process (no start-up cost): its ParamError,
+    raised before any training step (a backward pass fails the test) and before any
+    output is written (every file under the outputs' folders keeps its time)."""
     from stage_shared import ParamError
 
+    def trained(*_args, **_kwargs):
+        raise AssertionError(f"{stage} started training before checking its params")
+
+    folders = [repo / d for d in ("metrics", "plots", "models")]
+    before = {p: p.stat().st_mtime_ns for d in folders for p in d.rglob("*") if p.is_file()}
     monkeypatch.chdir(repo)
     monkeypatch.setattr(sys, "argv", [f"pipeline/{stage}.py", *args])
+    monkeypatch.setattr(torch.Tensor, "backward", trained)
     with pytest.raises(ParamError) as caught:
         importlib.import_module(stage).main()
+    after = {p: p.stat().st_mtime_ns for d in folders for p in d.rglob("*") if p.is_file()}
+    assert after == before, [str(p) for p in after if before.get(p) != after[p]]
     return str(caught.value)
 
 
@@ -680,6 +715,8 @@ def test_bad_param_fails_before_training_naming_the_key(
         ("encoding_sweep", "rff_f2", {"max_freq": 2}, "encoding_sweep.settings.rff_f2.max_freq: unknown key (known: batch_size, batchnorm, compile, depth, drop_last, encoding_seed, epochs, features, flush_denormal, kind, lr, lr_schedule, max_frequency, optimizer, seeds, width)"),
         ("deepfake", "scratch", {"lrs": [0.001, 0.001]}, "deepfake.strategies.scratch.lrs: expected distinct values, got 0.001 twice in [0.001, 0.001]"),
         ("deepfake", "sklearn_logreg", {"lrs": [0.1]}, "deepfake.strategies.sklearn_logreg.lrs: unknown key (known: max_iter, seeds)"),
+        ("deepfake", "scratch", {"diagnosis_steps": 0}, "deepfake.strategies.scratch.diagnosis_steps: expected a positive integer, got 0"),
+        ("deepfake", "finetune", {"diagnosis_steps": 9}, "deepfake.strategies.finetune.diagnosis_steps: unknown key (known: augment, batch_size, epochs, lrs, schedule, seeds)"),
         ("deepfake", "finetune", {"schedule": "step"}, "deepfake.strategies.finetune.schedule: expected one of constant, cosine, got 'step'"),
         ("deepfake", "handmade", {"epochs": 2}, "deepfake.strategies.handmade.epochs: unknown key (known: seeds)"),
         ("deepfake", "finetune", {"seeds": [1, 1]}, "deepfake.strategies.finetune.seeds: expected distinct non-negative integers, got [1, 1]"),
@@ -773,3 +810,26 @@ def test_verdicts_survive_a_rerun_on_another_machine(
         if a[key][0] and b[key][0]:
             assert a[key][1] == b[key][1], key
     assert decisive >= 2, runs["a"]  # lr 0.00001 is far behind: the test has teeth
+
+
+def test_a_stage_without_a_terminal_prints_progress_lines(
+    own_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stderr captured (as under `dvc queue logs`, CI, a redirect): no bar, but a first
+    line saying what the stage runs on, then lines naming the run, its step and figures
+    (every step here: MLPCNN_PROGRESS_SECONDS=0), and one when each run is done."""
+    monkeypatch.setenv("MLPCNN_PROGRESS_SECONDS", "0")
+    monkeypatch.setenv("MLPCNN_WORKERS", "2")
+    done = run_stage(own_repo, "mlp_batchnorm")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "\r" not in done.stderr  # no bar redrawn in place
+    assert lines[0].startswith("mlp_batchnorm: device cpu, float32; independent runs on up to 2 ")
+    assert "compile cache" in lines[0]
+    assert "3 runs on 2 worker processes of one thread" in lines
+    steps = 2 * (ROWS // 256)  # 2 epochs
+    for run in (1, 2, 3):
+        mine = [line for line in lines if line.startswith(f"run {run} of 3: training 2 replicas")]
+        assert f"started: 0/{steps} steps" in mine[0] and len(mine) == steps + 2, mine
+        assert f"done: {steps}/{steps} steps, epoch 2, val_acc 0." in mine[-1], mine[-1]
+        assert "s left" in mine[1]

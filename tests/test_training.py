@@ -46,18 +46,28 @@ def test_batched_replica_reproduces_the_run_trained_alone(toy_cities, batchnorm:
     config = MLPConfig(depth=3, width=8, n_classes=4, batchnorm=batchnorm)
     seeds = [11, 22, 33]
     together_model, together = fit(toy_cities, seeds, config=config)
+    # A GEMM batched over 3 replicas and one over 1 may round differently (by CPU: MKL
+    # picks kernels by vendor and batch size). Without batch norm that stays at rounding.
+    # With it, the gradient of a bias before a norm is zero up to rounding, which Adam
+    # turns into full-size steps: those biases and the running means that follow them
+    # drift apart while the network computes the same function, so the losses in eval
+    # mode (running statistics, a few steps late) agree to 1e-3 and those biases are
+    # left out of the comparison.
+    loss_rtol = 1e-3 if batchnorm else 1e-5
+    drifting = {f"hidden.{i}.{k}" for i in range(config.depth)
+                for k in ("linear.bias", "norm.running_mean")} if batchnorm else set()  # fmt: skip
     for r, seed in enumerate(seeds):
         alone_model, alone = fit(toy_cities, [seed], config=config)
         for name, values in alone.history.items():
+            rtol = 1e-5 if "acc" in name or "running" in name else loss_rtol
+            atol = 1 / 200 if "acc" in name else 1e-6  # an item on the margin may flip
             np.testing.assert_allclose(
-                together.history[name][:, r], values[:, 0], rtol=1e-5, atol=1e-6
+                together.history[name][:, r], values[:, 0], rtol=rtol, atol=atol, err_msg=name
             )
-        for p, q in zip(
-            together_model.replica(r).state_dict().values(),
-            alone_model.replica(0).state_dict().values(),
-            strict=True,
-        ):
-            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+        mine, theirs = together_model.replica(r).state_dict(), alone_model.replica(0).state_dict()
+        assert mine.keys() == theirs.keys() and drifting <= mine.keys()
+        for key in mine.keys() - drifting:
+            torch.testing.assert_close(mine[key], theirs[key], rtol=1e-4, atol=1e-5, msg=key)
 
 
 def test_replicas_with_their_own_learning_rates(toy_cities) -> None:
@@ -141,9 +151,10 @@ def test_evaluation_does_not_depend_on_the_rows_per_pass(toy_cities) -> None:
     model = stacked_mlps(CONFIG, [0, 1, 2])
     x, y = toy_cities["val"]
     whole_loss, whole_acc = evaluate(model, x, y, rows=len(y))
-    for rows in (1, 7, 64):
+    for rows in (1, 7, 64):  # other GEMM shapes: another CPU may round them differently
         loss, acc = evaluate(model, x, y, rows=rows)
-        assert torch.equal(acc, whole_acc)
+        # an item whose two best logits tie to rounding may flip: one of the 200 at most
+        torch.testing.assert_close(acc, whole_acc, rtol=0, atol=1 / len(y))
         torch.testing.assert_close(loss, whole_loss, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(predict_logits(model, x), model.eval()(x), rtol=1e-5, atol=1e-6)
 
@@ -365,3 +376,19 @@ def test_flushing_changes_nothing_where_no_value_is_subnormal(toy_cities) -> Non
     _, flushed = fit(toy_cities, [0, 1], train=flushed_train)
     for name, values in ieee.history.items():
         np.testing.assert_array_equal(values, flushed.history[name], err_msg=name)
+
+
+def test_the_recompile_limit_is_raised_under_either_name(monkeypatch) -> None:
+    """torch >= 2.6 names it recompile_limit; the declared floor (2.4) cache_size_limit."""
+    from types import SimpleNamespace
+
+    from mlpcnn.cities.training import raise_recompile_limit
+
+    old = SimpleNamespace(cache_size_limit=8, fail_on_cache_limit_hit=False)
+    monkeypatch.setattr(torch._dynamo, "config", old)
+    raise_recompile_limit(64)
+    assert old == SimpleNamespace(cache_size_limit=64, fail_on_cache_limit_hit=True)
+    new = SimpleNamespace(recompile_limit=100, fail_on_recompile_limit_hit=False)
+    monkeypatch.setattr(torch._dynamo, "config", new)
+    raise_recompile_limit(64)  # never lowered
+    assert new == SimpleNamespace(recompile_limit=100, fail_on_recompile_limit_hit=True)

@@ -151,8 +151,10 @@ def run_deep(run: DeepRun) -> DeepResult:
 def run_deep_all(runs: Sequence[DeepRun], workers: int, blocks: int = 1) -> list[DeepResult]:
     """:func:`run_deep` of every run, spread over ``workers`` processes of one thread
     each (CUDA runs stay in this process); with ``blocks`` > 1, each run's seeds are cut
-    into that many blocks that train apart and are joined again (a replica's arithmetic
-    does not depend on the others', so neither on the blocks: tested).
+    into that many blocks that train apart and are joined again. A replica's arithmetic
+    does not depend on the others', so the blocks change its figures only to rounding
+    (a GEMM batched over fewer replicas may take another kernel: tested to a tolerance);
+    that is why a stage fixes its number of blocks.
 
     The results follow ``runs``; a run's cost is guessed from its replica-layer-width
     product, so the dearest start first.
@@ -163,7 +165,7 @@ def run_deep_all(runs: Sequence[DeepRun], workers: int, blocks: int = 1) -> list
             tasks.append(DeepRun(run.config, run.train, run.splits, part.tolist(), run.device,
                                  run.profile_rows))  # fmt: skip
             owners.append(i)
-    on_cuda = any(torch.device(run.device).type == "cuda" for run in runs)
+    on_cuda = any(torch.device(run.device).type in ("cuda", "mps") for run in runs)  # one GPU
     done = run_all(run_deep, tasks, 1 if on_cuda else workers, cost=_cost)
     return [join([r for r, owner in zip(done, owners, strict=True) if owner == i])
             for i in range(len(runs))]  # fmt: skip

@@ -26,12 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch.optim.adam import adam as functional_adam
 from torch.optim.sgd import sgd as functional_sgd
-from tqdm.auto import tqdm
 
 from mlpcnn.cities.mlp import MLPConfig
 from mlpcnn.cities.replicas import ReplicaMLP, stacked_mlps
 from mlpcnn.common.params import InvalidParam, check_distinct
 from mlpcnn.common.pool import run_all
+from mlpcnn.common.progress import Progress
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -265,6 +265,18 @@ class _EagerStep:
         return losses.detach()
 
 
+def raise_recompile_limit(limit: int) -> None:
+    """At least ``limit`` graphs per function, and running out an error (not a silent
+    fall back to eager). torch 2.6 renamed the settings (``cache_size_limit``,
+    ``fail_on_cache_limit_hit`` before): either name, so the declared torch floor works."""
+    dynamo = torch._dynamo.config
+    name = "recompile_limit" if hasattr(dynamo, "recompile_limit") else "cache_size_limit"
+    setattr(dynamo, name, max(getattr(dynamo, name), limit))
+    fail = ("fail_on_recompile_limit_hit" if hasattr(dynamo, "fail_on_recompile_limit_hit")
+            else "fail_on_cache_limit_hit")  # fmt: skip
+    setattr(dynamo, fail, True)
+
+
 class _CompiledStep:
     """One optimisation step as a single compiled graph: forward, backward and update.
 
@@ -286,9 +298,7 @@ class _CompiledStep:
         self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
         self.steps = [torch.zeros((), device=p.device) for p in self.params]
         self.grad_and_losses = torch.func.grad_and_value(self._loss, has_aux=True)
-        dynamo = torch._dynamo.config
-        dynamo.recompile_limit = max(dynamo.recompile_limit, RECOMPILE_LIMIT)
-        dynamo.fail_on_recompile_limit_hit = True
+        raise_recompile_limit(RECOMPILE_LIMIT)
         self.compiled = torch.compile(self._step, dynamic=False)
 
     def set_factor(self, factor: float) -> None:
@@ -340,8 +350,8 @@ def train_replicas(
     learning rate (default: ``config.lr`` for every replica, one optimizer). ``evaluate_on``
     maps split names (e.g. train, val, test) to the data evaluated after every epoch.
     ``after_backward(model, step)`` is called after each backward pass, before the
-    optimizer step (e.g. to record gradients). ``progress=None`` shows a bar only on a
-    terminal.
+    optimizer step (e.g. to record gradients). ``progress=None`` shows a bar on a
+    terminal and lines elsewhere (:class:`~mlpcnn.common.progress.Progress`).
 
     Batch norm trains on the batch's statistics, except with a batch of one sample,
     where it normalises with its running statistics as in eval mode (they then keep
@@ -383,8 +393,7 @@ def train_replicas(
     epoch_losses = torch.empty(steps, n_replicas, device=device)
     train_seconds = np.zeros(config.epochs)
 
-    show = None if progress is None else not progress
-    bar = tqdm(total=config.epochs * steps, unit="step", disable=show, mininterval=1.0)
+    bar = Progress(config.epochs * steps, "step", f"training {n_replicas} replicas", progress)
     schedule = SCHEDULES[config.lr_schedule]
     for epoch in range(config.epochs):
         start = time.perf_counter()
@@ -416,10 +425,8 @@ def train_replicas(
             loss, acc = evaluate(model, x, y)
             history[f"{split}_loss"][epoch] = loss
             history[f"{split}_acc"][epoch] = acc
-        if "val_acc" in history and bar.disable is False:
-            bar.set_postfix(
-                epoch=epoch + 1, val_acc=f"{history['val_acc'][epoch].mean().item():.4f}"
-            )
+        if "val_acc" in history and bar.enabled:
+            bar.note(epoch=epoch + 1, val_acc=f"{history['val_acc'][epoch].mean().item():.4f}")
     bar.close()
 
     return TrainResult(
@@ -474,7 +481,7 @@ def train_runs(runs: Sequence[SeedsRun], workers: int) -> list[tuple[ReplicaMLP,
     """Independent runs side by side in ``workers`` processes of one thread each (each
     run on one thread whatever ``workers`` is, so its figures do not depend on it; runs
     on CUDA stay in this process, one after the other); results in the order of ``runs``."""
-    on_cuda = any(torch.device(run.device).type == "cuda" for run in runs)
+    on_cuda = any(torch.device(run.device).type in ("cuda", "mps") for run in runs)  # one GPU
     return run_all(train_run, runs, 1 if on_cuda else workers)
 
 

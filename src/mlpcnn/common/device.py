@@ -1,4 +1,5 @@
-"""Choosing the device: CUDA when available, else the CPU, unless a param says otherwise."""
+"""Choosing the device: CUDA when available, then Apple's MPS, else the CPU, unless a
+param says otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import torch
 
 from mlpcnn.common.params import InvalidParam
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -24,7 +30,11 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name.startswith("cuda:") and not re.fullmatch(r"0|[1-9][0-9]*", index, re.ASCII):
         raise InvalidParam(f"device: expected cuda:N with N a GPU index (0, 1, ...), got {name!r}")
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if mps_available() else "cpu")
+    if name == "mps" and not mps_available():
+        raise InvalidParam("device: 'mps' was asked for but MPS is not available on this machine")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise InvalidParam(
             f"device: {name!r} was asked for but CUDA is not available on this machine"

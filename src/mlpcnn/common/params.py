@@ -7,8 +7,13 @@ can re-label exactly those errors with the params key, and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+# What YAML 1.2 (DVC's reader) takes for a float but YAML 1.1 (PyYAML's) for text: an
+# exponent with no dot in the mantissa, as in 1e-4.
+_FLOAT_WITHOUT_DOT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
 
 
 class InvalidParam(ValueError):
@@ -86,3 +91,19 @@ def check_fraction(value: Any, name: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
         raise InvalidParam(f"{name}: expected a fraction in (0, 1], got {value!r}")
     return float(value)
+
+
+def float_read_as_text(obj: Any, name: str = "") -> str | None:
+    """The first value of ``obj`` (nested mappings and lists) that PyYAML read as text
+    but that is meant as a number (``1e-4``): a one-line hint naming its key, or None."""
+    if isinstance(obj, Mapping):
+        items = ((f"{name}.{key}" if name else str(key), value) for key, value in obj.items())
+    elif isinstance(obj, list):
+        items = ((f"{name}[{i}]", value) for i, value in enumerate(obj))
+    elif isinstance(obj, str) and _FLOAT_WITHOUT_DOT.fullmatch(obj):
+        mantissa, e, exponent = obj.partition("e") if "e" in obj else obj.partition("E")
+        return (f"{name}: {obj!r} is text to YAML 1.1, which needs a dot in a float: "
+                f"write {mantissa}.0{e}{exponent}")  # fmt: skip
+    else:
+        return None
+    return next((hint for key, value in items if (hint := float_read_as_text(value, key))), None)

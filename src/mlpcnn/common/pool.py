@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
 import torch
 
 from mlpcnn.common.params import InvalidParam
+from mlpcnn.common.progress import set_label
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,9 +63,13 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _call_one_thread(fn: Callable[[T], R], task: T) -> R:
-    with one_thread():
-        return fn(task)
+def _call_one_thread(fn: Callable[[T], R], task: T, label: str = "") -> R:
+    set_label(label)  # progress lines say which run they belong to
+    try:
+        with one_thread():
+            return fn(task)
+    finally:
+        set_label("")
 
 
 def run_all(
@@ -77,15 +83,45 @@ def run_all(
 
     ``cost`` (a guess of each task's time) hands the dearest tasks out first, so a long
     task does not start last; the results come back in the order of ``tasks`` either way.
+    The first run that raises stops the pool: the runs still queued never start, and its
+    error is raised at once.
     """
     if workers < 1:
         raise InvalidParam(f"workers: expected a positive integer, got {workers!r}")
     if workers == 1 or len(tasks) <= 1:
-        return [_call_one_thread(fn, task) for task in tasks]
+        n = len(tasks)
+        return [_call_one_thread(fn, task, f"run {i + 1} of {n}" if n > 1 else "")
+                for i, task in enumerate(tasks)]  # fmt: skip
     order = sorted(range(len(tasks)), key=lambda i: -cost(tasks[i])) if cost else range(len(tasks))
+    processes = min(workers, len(tasks))
+    print(f"{len(tasks)} runs on {processes} worker processes of one thread", file=sys.stderr,
+          flush=True)  # fmt: skip
     context = multiprocessing.get_context("spawn")  # fork is unsafe once torch has threads
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)), mp_context=context, initializer=_init_worker
-    ) as pool:
-        futures = {i: pool.submit(fn, tasks[i]) for i in order}
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_init_worker)
+    try:
+        n = len(tasks)
+        futures = {i: pool.submit(_call_one_thread, fn, tasks[i], f"run {i + 1} of {n}")
+                   for i in order}  # fmt: skip
+        done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+        failed = next((f for f in done if f.exception() is not None), None)
+        if failed is not None:  # the queued runs are cancelled; the error reaches the stage now
+            _stop(pool)
+            raise failed.exception()
         return [futures[i].result() for i in range(len(tasks))]
+    except BaseException:  # KeyboardInterrupt too: no run goes on without its stage
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Drop the queued runs and end the running ones (``terminate_workers`` from
+    Python 3.14; before it, the workers are ended one by one)."""
+    if hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown drops them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()

@@ -175,10 +175,34 @@ def _p(row: dict) -> str:
     return f"{row['p_value']:.3g} ({row['p_holm']:.3g})"
 
 
+def level(text: str) -> float:
+    """``--alpha``: a probability strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a level between 0 and 1, got {text!r}")
+    return value
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlpcnn")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlpcnn", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    diff = commands.add_parser("diff", help="compare two revisions seed by seed")
+    diff = commands.add_parser(
+        "diff", help="compare two revisions seed by seed",
+        description=" ".join(__doc__.split("\n\n")[1].split()),
+    )  # fmt: skip
     diff.add_argument(
         "a_rev", nargs="?", default="HEAD", help="old: a git revision or experiment (HEAD)"
     )
@@ -196,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--md", action="store_const", const="md", dest="fmt", help="a Markdown table"
     )
     diff.add_argument(
-        "--alpha", type=float, default=ALPHA, help="level of the Holm-adjusted tests (0.05)"
+        "--alpha", type=level, default=ALPHA, help="level of the Holm-adjusted tests (0.05)"
     )
     args = parser.parse_args(argv)
     try:

@@ -69,7 +69,10 @@ def repository_root(start: Path) -> Path:
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise RevisionError("git is not installed: mlpcnn diff reads revisions with it") from None
     if check and done.returncode != 0:
         raise RevisionError(f"git {' '.join(args)}: {done.stderr.strip()}")
     return done

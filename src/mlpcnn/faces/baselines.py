@@ -29,9 +29,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from mlpcnn.common.params import InvalidParam
+from mlpcnn.common.progress import Progress
 
 Prepare = Callable[[torch.Tensor], torch.Tensor]  # uint8 (B, 3, H, W) -> network input
 CPU_AUTOCAST = ("auto", "bfloat16", "off")
@@ -175,9 +175,7 @@ def train_one_logit(
     losses = torch.empty(steps, device=labels.device)
     target = labels.float()
     step = 0
-    bar = tqdm(
-        total=steps, unit="batch", leave=False, disable=None if progress is None else not progress
-    )
+    bar = Progress(steps, "batch", f"training at lr {lr:g}", progress)
     for _ in range(epochs):
         model.train()
         order = torch.randperm(len(labels), generator=generator).to(labels.device)

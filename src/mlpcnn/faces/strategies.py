@@ -48,6 +48,7 @@ KEYS = {  # what each strategy's own params may set (the shared train keys apply
     "sklearn_logreg": ("max_iter", "seeds"),
     "handmade": ("seeds",),
 } | {s: (*TRAIN_KEYS, "seeds") for s in TORCH}
+KEYS["scratch"] = (*KEYS["scratch"], "diagnosis_steps")  # a constant run's longer rerun
 SCHEDULES = ("constant", "cosine")
 AUGMENT = "random horizontal flip, random crop of 200/224 of each side resized back (per batch)"
 
@@ -79,6 +80,9 @@ class Settings:
     schedule: str = "constant"
     augment: bool = False
     max_iter: int = 100
+    # a constant scratch run is trained again for at least this many steps (the course's
+    # epoch) and twice its own, to tell too few steps from a broken model
+    diagnosis_steps: int = COURSE_STEPS
     backbone: str = "efficientnet_lite0"  # a resolved name, see backbones.resolved_name
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     precision: str = "float32"
@@ -103,7 +107,7 @@ class Settings:
             or len(set(seeds)) != len(seeds)
         ):
             raise InvalidParam(f"seeds: expected distinct non-negative integers, got {seeds!r}")
-        for name in ("epochs", "batch_size", "max_iter"):
+        for name in ("epochs", "batch_size", "max_iter", "diagnosis_steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidParam(f"{name}: expected a positive integer, got {value!r}")
@@ -193,8 +197,8 @@ def run_strategy(
     seeds = {first: sweep[chosen]} | {seed: run(lr, seed) for seed in others}
     diagnosis = longer = None
     if keep and is_constant(labels["test"], sweep[chosen].test_probs):
-        # the course's epoch (44 steps), and at least twice what the run itself trained
-        steps = max(COURSE_STEPS, 2 * len(sweep[chosen].batch_loss))
+        # the course's epoch (44 steps by default), and at least twice what the run trained
+        steps = max(settings.diagnosis_steps, 2 * len(sweep[chosen].batch_loss))
         longer = run(lr, first, steps=steps)
         diagnosis = diagnose_constant(sweep[chosen], prepared, longer, settings.precision)
     for result in sweep.values():
