@@ -53,7 +53,7 @@ def main() -> None:
         shown = check_layers(params["layers_shown"], config.depth)
 
     x_train = stage.data.train[0]
-    workers = worker_count()
+    workers = worker_count(stage.device)
     run = DeepRun(config, train, stage.data.splits, seeds, str(stage.device), rows)
     (done,) = run_deep_all([run], workers, blocks=SEED_BLOCKS)
     result, profile_init = done.result, done.profile_init

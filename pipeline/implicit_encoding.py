@@ -81,7 +81,7 @@ def main() -> None:
         },
         seconds,
         {f"{n}_val_acc_mean": finals(h, "val_acc") for n, h in histories.items()},
-        workers=worker_count(),
+        workers=worker_count(stage.device),
     )
 
 

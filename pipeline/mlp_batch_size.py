@@ -101,7 +101,7 @@ def main() -> None:
         },
         seconds,
         {f"final_test_acc.{k}": v for k, v in per_seed.items()},
-        workers=worker_count(),
+        workers=worker_count(stage.device),
     )
 
 

@@ -71,7 +71,7 @@ def main() -> None:
         },
         seconds,
         {f"final_val_acc.{n}": finals(histories[n], "val_acc") for n in arms},
-        workers=worker_count(),
+        workers=worker_count(stage.device),
     )
 
 

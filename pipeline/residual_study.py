@@ -64,7 +64,7 @@ def main() -> None:
         deep = check_arms(params["arms"], ARM_KEYS)
         controls = check_arms(params["controls"], ARM_KEYS, name="controls")
     runs = arm_runs(stage, deep, controls)  # independent: side by side in worker processes
-    workers = worker_count()
+    workers = worker_count(stage.device)
     done = dict(zip(runs, run_deep_all(list(runs.values()), workers), strict=True))
 
     arms, histories, magnitudes, ratios, seconds = {}, [], {}, {}, {}

@@ -31,7 +31,6 @@ from mlpcnn.cities.training import (
     TrainConfig,
     TrainResult,
     train_runs,
-    train_seeds,
 )
 from mlpcnn.common.params import check_seeds
 
@@ -39,6 +38,10 @@ RAW_CITIES = Path("data/raw/cities")
 
 PREPARED_CITIES = PREPARED / "cities.npz"
 MODEL_KEYS = ("depth", "width", "batchnorm")
+# A single run's seeds train in this many blocks, side by side on one-thread workers: a
+# fixed number, so that the figures (which a block changes in the last bits: a GEMM over
+# fewer replicas may round differently) do not depend on the machine's cores.
+BLOCKS = 2
 # What params.yaml may set of TrainConfig (record_batch_loss is the stage's choice).
 TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "record_batch_loss")
 
@@ -115,9 +118,11 @@ class CitiesStage:
         lrs: Sequence[float] | None = None,
     ) -> tuple[ReplicaMLP, TrainResult]:
         """The stage's seeds (or ``seeds``) trained as replicas of one batched run on
-        ``splits`` (default: the raw coordinates)."""
-        return train_seeds(config, splits or self.data.splits, train, seeds or self.seeds,
-                           self.device, lrs=lrs)  # fmt: skip
+        ``splits`` (default: the raw coordinates), in ``BLOCKS`` blocks of seeds on worker
+        processes of one thread (``MLPCNN_WORKERS``), so that both cores work."""
+        run = SeedsRun(config, train, splits or self.data.splits, list(seeds or self.seeds),
+                       str(self.device), None if lrs is None else list(lrs))  # fmt: skip
+        return train_runs([run], worker_count(self.device), blocks=BLOCKS)[0]
 
     def train_all(
         self, runs: Sequence[tuple[MLPConfig, TrainConfig, Mapping[str, Split] | None]]
@@ -127,16 +132,19 @@ class CitiesStage:
         return train_runs(
             [SeedsRun(config, train, splits or self.data.splits, self.seeds, str(self.device))
              for config, train, splits in runs],
-            worker_count(),
+            worker_count(self.device),
         )  # fmt: skip
 
     def write(
         self, headline: dict[str, Any], details: dict[str, Any],
         seconds: Mapping[str, float | Sequence[float]] | None = None,
-        per_seed: Mapping[str, Sequence[float]] | None = None, workers: int = 1,
+        per_seed: Mapping[str, Sequence[float]] | None = None, workers: int | None = None,
     ) -> None:  # fmt: skip
         """``write_results`` with the device and torch version the stage ran on;
-        ``per_seed``: each seed's value of the headline figures, for the stage's seeds."""
+        ``per_seed``: each seed's value of the headline figures, for the stage's seeds;
+        ``workers``: the processes its runs trained in (default: a single run's blocks)."""
+        if workers is None:
+            workers = min(worker_count(self.device), BLOCKS)
         write_results(self.name, headline, {**details, **environment(self.device)}, seconds,
                       None if per_seed is None else (self.seeds, per_seed), workers)  # fmt: skip
 

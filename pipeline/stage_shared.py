@@ -158,7 +158,7 @@ def device_from(params: dict[str, Any], precision: str | None = "float32") -> to
 
 def announce(device: torch.device, precision: str) -> None:
     """One line on stderr: stage, device, precision, worker processes, compile cache."""
-    workers = 1 if device.type != "cpu" else worker_count()  # a GPU's runs go one at a time
+    workers = worker_count(device)
     used = Path(os.environ.get("TORCHINDUCTOR_CACHE_DIR", COMPILE_CACHE))  # the user's wins
     warm = used.is_dir() and any(used.iterdir())
     stage = " ".join([Path(sys.argv[0]).stem, *sys.argv[1:]])
@@ -168,21 +168,41 @@ def announce(device: torch.device, precision: str) -> None:
           file=sys.stderr, flush=True)  # fmt: skip
 
 
-def worker_count() -> int:
+def worker_count(device: torch.device | None = None) -> int:
     """Processes for a stage's independent runs: ``MLPCNN_WORKERS`` (default: one per
-    usable CPU); a bad value is a one-line error naming the variable."""
+    usable CPU); a bad value is a one-line error naming the variable. On a GPU the runs
+    go one at a time in the stage's process: 1, which is what the summary records."""
     from mlpcnn.common.pool import workers_from_environment
 
     try:
-        return workers_from_environment()
+        workers = workers_from_environment()
     except InvalidParam as err:
         raise InputError(f"environment variable {err}") from None
+    return workers if device is None or device.type == "cpu" else 1
 
 
 def environment(device: torch.device) -> dict[str, Any]:
+    """The device and the versions of the libraries that compute the numbers."""
     import torch
 
-    return {"device": device.type, "torch": torch.__version__}
+    return {"device": device.type, "torch": torch.__version__, "versions": versions()}
+
+
+def versions() -> dict[str, str | None]:
+    """numpy, scikit-learn and xgboost as installed (read from the packages' metadata,
+    nothing imported; xgboost is the CPU-only ``xgboost-cpu`` on Linux and Windows)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(*names: str) -> str | None:
+        for name in names:
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                continue
+        return None
+
+    return {"numpy": installed("numpy"), "scikit-learn": installed("scikit-learn"),
+            "xgboost": installed("xgboost-cpu", "xgboost")}  # fmt: skip
 
 
 def write_results(

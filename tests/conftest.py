@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,3 +28,24 @@ def toy_cities() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         return torch.from_numpy(x), torch.from_numpy(y)
 
     return {"train": split(600), "val": split(200), "test": split(200)}
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what it deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With end-to-end tests selected: run them last, and start their shrunk `dvc repro`
+    now, in the background, so the other tests run beside it."""
+    e2e = [item for item in items if item.get_closest_marker("e2e")]
+    if not e2e or config.getoption("collectonly"):
+        return
+    items[:] = [item for item in items if not item.get_closest_marker("e2e")] + e2e
+    from test_pipeline import ShrunkRun
+
+    config.shrunk_folder = Path(tempfile.mkdtemp(prefix="mlpcnn-e2e-"))
+    config.shrunk_run = ShrunkRun(config.shrunk_folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = getattr(config, "shrunk_run", None)
+    if run is not None:
+        run.stop()
+        shutil.rmtree(config.shrunk_folder, ignore_errors=True)

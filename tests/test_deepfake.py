@@ -283,10 +283,15 @@ def test_cpu_autocast_param_resolves_from_the_cpu(monkeypatch) -> None:
     assert resolve_precision("off", cpu) == "float32"
     assert resolve_precision("bfloat16", cpu) == "bfloat16"
     assert resolve_precision("off", cuda) == "bfloat16"  # CUDA always runs it
+    import mlpcnn.faces.baselines as baselines
+
+    monkeypatch.setattr(baselines, "cpu_flags", lambda: {"avx2", "avx512f"})
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
-    assert resolve_precision("auto", cpu) == "bfloat16"
+    assert resolve_precision("auto", cpu) == "bfloat16"  # Intel AMX
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
-    assert resolve_precision("auto", cpu) == "float32"
+    assert resolve_precision("auto", cpu) == "float32"  # emulated: slower
+    monkeypatch.setattr(baselines, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert resolve_precision("auto", cpu) == "bfloat16"  # AMD Zen 4 and later
     with pytest.raises(InvalidParam, match="cpu_autocast: expected one of auto, bfloat16, off"):
         resolve_precision("bf16", cpu)
 

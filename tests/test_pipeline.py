@@ -80,13 +80,17 @@ def shrink(params: dict) -> dict:
     return params
 
 
-def sh(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def environment() -> dict[str, str]:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     # TORCHINDUCTOR_CACHE_DIR comes from conftest.py: the checkout's compile cache.
     # The shrunk runs take less than a worker's start-up (importing torch): one process.
     # The pool itself is tested in test_pool.py, a stage's in-process rerun below uses it.
     env.setdefault("MLPCNN_WORKERS", "1")
-    done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True)
+    return env
+
+
+def sh(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, cwd=repo, env=environment(), capture_output=True, text=True)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done
@@ -101,23 +105,48 @@ def set_params(repo: Path, edit) -> None:
     path.write_text(yaml.safe_dump(edit(yaml.safe_load(path.read_text())), sort_keys=False))
 
 
+class ShrunkRun:
+    """The shrunk `dvc repro`, started in the background as soon as the e2e tests are
+    collected (conftest.py), so that the slow unit tests run beside it (it is mostly one
+    core's work: 26 stage start-ups); the ``repo`` fixture waits for it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.repo = folder / "repo"
+        for name in COPIED:
+            source, target = ROOT / name, self.repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, target)
+        repo = self.repo
+        dvc(repo, "init", "--no-scm", "-q")
+        dvc(repo, "config", "core.analytics", "false")
+        dvc(repo, "config", "plots.html_template", "../plots/offline.html")
+        shutil.copytree(ROOT / ".dvc/plots", repo / ".dvc/plots")  # the templates dvc.yaml names
+        set_params(repo, shrink)
+        self.log = folder / "repro.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=repo,
+                                            env=environment(), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+
+    def wait(self) -> Path:
+        if self.process.wait() != 0:
+            raise AssertionError(f"dvc repro failed:\n{self.log.read_text()}")
+        return self.repo
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("repo")
-    for name in COPIED:
-        source, target = ROOT / name, repo / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target)
-    dvc(repo, "init", "--no-scm", "-q")
-    dvc(repo, "config", "core.analytics", "false")
-    dvc(repo, "config", "plots.html_template", "../plots/offline.html")
-    shutil.copytree(ROOT / ".dvc/plots", repo / ".dvc/plots")  # the chart templates dvc.yaml names
-    set_params(repo, shrink)
-    dvc(repo, "repro")
-    return repo
+def repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = getattr(request.config, "shrunk_run", None)
+    if run is None:  # the e2e tests were not reordered (e.g. run by node id): start it now
+        run = ShrunkRun(tmp_path_factory.mktemp("shrunk"))
+    return run.wait()
 
 
 @pytest.fixture(scope="module")
@@ -570,6 +599,8 @@ def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
         assert probs[0].startswith("file,label,") and len(probs) == 1 + 6
         assert probs[0].endswith(f",{chosen} seed 1")  # the chosen rate with the second seed
         assert details["precision"] in ("float32", "bfloat16")
+        assert set(details["versions"]) == {"numpy", "scikit-learn", "xgboost"}
+        assert all(details["versions"].values()), details["versions"]
     assert "reused by every run" in summary(repo, "deepfake/linear_probe")["notes"]["features"]
     assert "converged" in summary(repo, "deepfake/sklearn_logreg")["notes"]
     analysis = summary(repo, "error_analysis")

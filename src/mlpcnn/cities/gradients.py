@@ -28,6 +28,7 @@ from mlpcnn.cities.training import (
     TrainConfig,
     TrainResult,
     eval_rows,
+    join_results,
     per_replica_loss,
     train_replicas,
 )
@@ -189,15 +190,7 @@ def join(parts: Sequence[DeepResult]) -> DeepResult:
         return None if values[0] is None else np.concatenate(values, axis=axis)
 
     return DeepResult(
-        result=TrainResult(
-            history={
-                k: np.concatenate([r.history[k] for r in results], axis=1)
-                for k in results[0].history
-            },
-            steps_per_epoch=results[0].steps_per_epoch,
-            train_seconds=np.max([r.train_seconds for r in results], axis=0),
-            seeds=[seed for r in results for seed in r.seeds],
-        ),
+        result=join_results(results),
         magnitudes=cat("magnitudes", 2),
         ratios=cat("ratios", 2),
         dead_final=cat("dead_final", 0),

@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -79,10 +79,6 @@ class TrainConfig:
         if self.lr_schedule not in SCHEDULES:
             raise InvalidParam(
                 f"lr_schedule: expected one of {sorted(SCHEDULES)}, got {self.lr_schedule!r}"
-            )
-        if self.compile and self.lr_schedule != "constant":
-            raise InvalidParam(
-                "lr_schedule: the compiled step takes a constant lr (set compile: false)"
             )
 
     def steps_per_epoch(self, n_train: int, batchnorm: bool = False) -> int:
@@ -288,9 +284,16 @@ class _CompiledStep:
     compiles once (a few seconds).
     """
 
-    def __init__(self, model: ReplicaMLP, optimizer: str, lr: float) -> None:
+    def __init__(
+        self, model: ReplicaMLP, optimizer: str, lr: float, scheduled: bool = False
+    ) -> None:
         self.model = model
         self.kind, self.lr = optimizer, lr
+        # A schedule's factor enters the graph as a tensor (a new value, no recompile) and
+        # scales the update: Adam's and SGD's are linear in lr. Without a schedule, the
+        # plain graph (scaling by 1 would still round).
+        self.scheduled = scheduled
+        self.factor = torch.ones((), device=next(model.parameters()).device)
         self.names = [name for name, _ in model.named_parameters()]
         self.params = [p.detach() for p in model.parameters()]  # share storage with the model
         self.buffers = dict(model.named_buffers())
@@ -299,11 +302,22 @@ class _CompiledStep:
         self.steps = [torch.zeros((), device=p.device) for p in self.params]
         self.grad_and_losses = torch.func.grad_and_value(self._loss, has_aux=True)
         raise_recompile_limit(RECOMPILE_LIMIT)
-        self.compiled = torch.compile(self._step, dynamic=False)
+        self.compiled = torch.compile(self._scaled_step if scheduled else self._step,
+                                      dynamic=False)  # fmt: skip
 
     def set_factor(self, factor: float) -> None:
-        if factor != 1.0:  # TrainConfig allows only a constant rate with compile
-            raise ValueError("the compiled step takes a constant lr")
+        if not self.scheduled:
+            if factor != 1.0:
+                raise ValueError("set_factor: this compiled step was built without a schedule")
+            return
+        self.factor.fill_(factor)
+
+    def _scaled_step(self, xb: torch.Tensor, yb: torch.Tensor, factor: torch.Tensor):
+        before = [p.clone() for p in self.params]
+        losses = self._step(xb, yb)
+        for p, old in zip(self.params, before, strict=True):  # old + factor * (update)
+            p.copy_(old + factor * (p - old))
+        return losses
 
     def _loss(self, params: list[torch.Tensor], xb: torch.Tensor, yb: torch.Tensor):
         state = {**dict(zip(self.names, params, strict=True)), **self.buffers}
@@ -331,7 +345,7 @@ class _CompiledStep:
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor, hook: Callable | None, step: int):
         if hook is not None:
             raise ValueError("compile: a per-step hook needs the eager step (compile: false)")
-        return self.compiled(xb, yb)
+        return self.compiled(xb, yb, self.factor) if self.scheduled else self.compiled(xb, yb)
 
 
 def train_replicas(
@@ -372,9 +386,13 @@ def train_replicas(
     batch = config.batch_size
     model.batch_stats = batch > 1
 
-    step_kind = _CompiledStep if config.compile else _EagerStep
     # Per-replica rates: the optimizer steps at lr 1 and each replica's update is rescaled.
-    take_step = step_kind(model, config.optimizer, config.lr if lrs is None else 1.0)
+    lr = config.lr if lrs is None else 1.0
+    take_step = (
+        _CompiledStep(model, config.optimizer, lr, scheduled=config.lr_schedule != "constant")
+        if config.compile
+        else _EagerStep(model, config.optimizer, lr)
+    )
     per_replica_lr = (
         None
         if lrs is None
@@ -477,12 +495,62 @@ def train_run(run: SeedsRun) -> tuple[ReplicaMLP, TrainResult]:
                        lrs=run.lrs)  # fmt: skip
 
 
-def train_runs(runs: Sequence[SeedsRun], workers: int) -> list[tuple[ReplicaMLP, TrainResult]]:
+def train_runs(
+    runs: Sequence[SeedsRun], workers: int, blocks: int = 1
+) -> list[tuple[ReplicaMLP, TrainResult]]:
     """Independent runs side by side in ``workers`` processes of one thread each (each
     run on one thread whatever ``workers`` is, so its figures do not depend on it; runs
-    on CUDA stay in this process, one after the other); results in the order of ``runs``."""
-    on_cuda = any(torch.device(run.device).type in ("cuda", "mps") for run in runs)  # one GPU
-    return run_all(train_run, runs, 1 if on_cuda else workers)
+    on a GPU stay in this process, one after the other); results in the order of ``runs``.
+
+    ``blocks`` > 1 cuts each run's seeds (and rates) into that many blocks that train
+    apart, so that a single run keeps every core busy, and joins them again. A replica's
+    arithmetic does not depend on the others', so the blocks change its figures only to
+    rounding; a stage fixes its number of blocks, so its figures do not depend on the
+    machine's cores."""
+    tasks, owners = [], []
+    for i, run in enumerate(runs):
+        for part in np.array_split(np.arange(len(run.seeds)), min(blocks, len(run.seeds))):
+            lrs = None if run.lrs is None else [run.lrs[k] for k in part]
+            tasks.append(replace(run, seeds=[run.seeds[k] for k in part], lrs=lrs))
+            owners.append(i)
+    on_gpu = any(torch.device(run.device).type in ("cuda", "mps") for run in runs)
+    done = run_all(train_run, tasks, 1 if on_gpu else workers, cost=_run_cost)
+    joined = []
+    for i in range(len(runs)):
+        parts = [r for r, owner in zip(done, owners, strict=True) if owner == i]
+        joined.append((join_replicas([m for m, _ in parts]), join_results([r for _, r in parts])))
+    return joined
+
+
+def _run_cost(run: SeedsRun) -> float:
+    """A guess of a run's time (the dearest start first): replicas x layers x epochs x steps."""
+    batches = len(run.splits["train"][1]) / run.train.batch_size
+    return (len(run.seeds) + 4) * (run.config.depth + 1) * run.train.epochs * batches
+
+
+def join_replicas(models: Sequence[ReplicaMLP]) -> ReplicaMLP:
+    """Blocks of one run's replicas as one model, in their order."""
+    if len(models) == 1:
+        return models[0]
+    mlps = [m.replica(r) for m in models for r in range(m.replicas)]
+    joined = ReplicaMLP(mlps, [seed for m in models for seed in m.seeds])
+    return joined.to(models[0].weights[0].device).train(models[0].training)
+
+
+def join_results(results: Sequence[TrainResult]) -> TrainResult:
+    """Blocks of one run's seeds, joined on the replica axis in their order; the
+    training seconds per epoch are the slowest block's (the blocks ran side by side)."""
+    if len(results) == 1:
+        return results[0]
+    losses = [r.batch_loss for r in results]
+    return TrainResult(
+        history={k: np.concatenate([r.history[k] for r in results], axis=1)
+                 for k in results[0].history},
+        steps_per_epoch=results[0].steps_per_epoch,
+        train_seconds=np.max([r.train_seconds for r in results], axis=0),
+        seeds=[seed for r in results for seed in r.seeds],
+        batch_loss=None if losses[0] is None else np.concatenate(losses, axis=1),
+    )  # fmt: skip
 
 
 def eval_rows(model: ReplicaMLP) -> int:

@@ -98,5 +98,6 @@ class Progress:
         if 0 < self.done < self.total:
             left = f", about {elapsed * (self.total - self.done) / self.done:.0f} s left"
         state = f" {event}" if event else ""
-        print(f"{where}{self.desc}{state}: {self.done}/{self.total} {self.unit}s{figures}, "
+        units = f"{self.unit}es" if self.unit.endswith(("ch", "sh", "s", "x")) else f"{self.unit}s"
+        print(f"{where}{self.desc}{state}: {self.done}/{self.total} {units}{figures}, "
               f"{elapsed:.0f} s{left}", file=self.stream, flush=True)  # fmt: skip

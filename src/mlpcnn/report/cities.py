@@ -899,7 +899,7 @@ def _flushed_layers_text(ratios: pd.DataFrame | None, arms: list[str]) -> str:
         + " and ".join(f"{layer} ({arm})" for arm, layer in starts.items())
         + ": below, the ratio is 0 in every seed in the last epoch, the gradients there having fallen "
         "under float32's smallest normal number (1.2e-38), which these stages' training flushes "
-        "to zero; the spans count the layers above, so they are lower bounds."
+        "to zero on a CPU; the spans count the layers above, so they are lower bounds."
     )
 
 
