@@ -42,6 +42,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     config.shrunk_folder = Path(tempfile.mkdtemp(prefix="mlpcnn-e2e-"))
     config.shrunk_run = ShrunkRun(config.shrunk_folder)
+    # Its stages and the tests share two cores: one torch thread here until it is done
+    # (the repo fixture gives the threads back), so that no two processes each spin on
+    # every core.
+    config.threads_before = torch.get_num_threads()
+    torch.set_num_threads(1)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -116,7 +116,7 @@ def test_the_float64_profile_is_autograds(toy_cities) -> None:
     reference = seeded_mlp(config, 5).double()
     F.cross_entropy(reference(x[:50].double()), y[:50]).backward()
     expected = [reference.hidden[i].linear.weight.grad.pow(2).sum().item() for i in range(3)]
-    np.testing.assert_allclose(10 ** profile[0], expected, rtol=1e-10, atol=1e-14 * max(expected))
+    np.testing.assert_allclose(10 ** profile[0], expected, rtol=1e-9, atol=1e-14 * max(expected))
 
 
 def test_the_recorder_matches_autograd_in_float64(toy_cities) -> None:
@@ -133,9 +133,11 @@ def test_the_recorder_matches_autograd_in_float64(toy_cities) -> None:
         for i in range(3):
             weight = reference.hidden[i].linear.weight
             squared = weight.grad.pow(2).sum().item()
-            assert recorder.epoch_means()[0, i, r] == pytest.approx(squared, rel=1e-12)
+            # rel 1e-9, not exact: the stacked model's batched GEMM and the single model's
+            # GEMM may take different MKL kernels (by CPU vendor and batch size).
+            assert recorder.epoch_means()[0, i, r] == pytest.approx(squared, rel=1e-9)
             ratio = weight.grad.norm().item() / weight.norm().item()
-            assert recorder.epoch_ratios()[0, i, r] == pytest.approx(ratio, rel=1e-12)
+            assert recorder.epoch_ratios()[0, i, r] == pytest.approx(ratio, rel=1e-9)
 
 
 def test_summaries_of_hand_made_profiles() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +64,7 @@ def shrink(params: dict) -> dict:
     params["implicit_encoding"].update(
         epochs=2, seeds=[0, 1], compile=False, boundary_resolution=60
     )
-    params["encoding_sweep"]["train"].update(epochs=2, width=16, seeds=SEEDS)
+    params["encoding_sweep"]["train"].update(epochs=2, width=16, seeds=SEEDS, compile=False)
     params["prepare_faces"]["standin"].update(counts={"train": 4, "val": 2, "test": 3}, size=32)
     params["deepfake"]["train"]["lrs"] = [0.01, 0.001]
     params["deepfake"]["seeds"] = [0, 1]
@@ -146,14 +148,16 @@ def repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     run = getattr(request.config, "shrunk_run", None)
     if run is None:  # the e2e tests were not reordered (e.g. run by node id): start it now
         run = ShrunkRun(tmp_path_factory.mktemp("shrunk"))
-    return run.wait()
+    try:
+        return run.wait()
+    finally:
+        torch.set_num_threads(getattr(request.config, "threads_before", torch.get_num_threads()))
 
 
 @pytest.fixture(scope="module")
 def finished_copy(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One copy of the shared run for the tests that rerun DVC in it (a fresh clone,
-    changed params): each leaves every stage up to date, so neither depends on the
-    other's order."""
+    """A copy of the shared run for the test that reruns DVC in it (a fresh clone with
+    changed params)."""
     copy = tmp_path_factory.mktemp("finished") / "repo"
     shutil.copytree(repo, copy, symlinks=True)
     return copy
@@ -386,26 +390,15 @@ def test_the_top_level_seed_makes_only_its_readers_stale(repo: Path) -> None:
     assert stale == {"prepare_cities"}
 
 
-def test_a_fresh_clone_rebuilds_only_what_git_does_not_hold(finished_copy: Path) -> None:
-    """A clone has every committed output but none of DVC's cache: `dvc repro` rebuilds
-    the two prepared arrays, byte for byte, and nothing that reads them reruns, so the
-    committed metrics, plots, models and report stay as they are."""
-    repo = finished_copy
-    shutil.rmtree(repo / ".dvc/cache")
-    shutil.rmtree(repo / "data/prepared")
-    committed = {p: p.read_bytes() for d in ("metrics", "plots", "models", "report")
-                 for p in (repo / d).rglob("*") if p.is_file()}  # fmt: skip
-    out = dvc(repo, "repro").stdout
-    assert ran_stages(out) == ["faces_backbone", "prepare_cities", "prepare_faces"], out
-    changed = [str(p.relative_to(repo)) for p, b in committed.items() if p.read_bytes() != b]
-    assert changed == []
-    assert out_of_date(repo) == {}
-
-
-def test_changing_params_reruns_only_the_stages_they_belong_to(finished_copy: Path) -> None:
-    """A stage's section, or one grid cell (a foreach item): that stage, what reads it
-    (mlp_select) and the report are out of date, nothing else; rerunning the cell and
-    what follows brings everything up to date."""
+def test_a_fresh_clone_with_changed_params_reruns_only_what_they_and_git_leave_stale(
+    finished_copy: Path,
+) -> None:
+    """Changing a stage's section, or one grid cell (a foreach item), leaves that stage,
+    what reads it (mlp_select) and the report out of date, nothing else. A clone has
+    every committed output but none of DVC's cache: with the cell's change kept, one
+    `dvc repro` rebuilds the two prepared arrays byte for byte (nothing that reads them
+    reruns for that) and reruns the cell and what follows; every other committed output
+    stays as it was and everything is then up to date. (One DVC run for both checks.)"""
     repo = finished_copy
     original = yaml.safe_load((repo / "params.yaml").read_text())["mlp_epochs"]
     set_params(repo, lambda p: p["mlp_epochs"].update(epochs=2) or p)
@@ -414,9 +407,24 @@ def test_changing_params_reruns_only_the_stages_they_belong_to(finished_copy: Pa
     assert stale == {"mlp_epochs", "mlp_grid@d1_w16", "mlp_select", "report"}
     set_params(repo, lambda p: p.update({"mlp_epochs": original}) or p)
 
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    rerun = ("mlp_grid@d1_w16", "mlp_select", "report")
+    may_change = {repo / out["path"] for stage in rerun for out in lock[stage]["outs"]}
+    arrays = {p: p.read_bytes() for p in (repo / "data/prepared").rglob("*") if p.is_file()}
+    shutil.rmtree(repo / ".dvc/cache")
+    shutil.rmtree(repo / "data/prepared")
+    committed = {p: p.read_bytes() for d in ("metrics", "plots", "models", "report")
+                 for p in (repo / d).rglob("*") if p.is_file()}  # fmt: skip
     report_before = sections((repo / "report/REPORT.md").read_text())
     out = dvc(repo, "repro").stdout
-    assert ran_stages(out) == ["faces_backbone", "mlp_grid@d1_w16", "mlp_select", "report"], out
+    assert ran_stages(out) == sorted(
+        ["faces_backbone", "prepare_cities", "prepare_faces", *rerun]
+    ), out
+    assert {p: p.read_bytes() for p in arrays} == arrays  # the prepared arrays, byte for byte
+    changed = {p for p, b in committed.items() if p.read_bytes() != b}
+    assert changed <= may_change, sorted(str(p.relative_to(repo)) for p in changed - may_change)
+    assert out_of_date(repo) == {}
+
     report_after = sections((repo / "report/REPORT.md").read_text())
     changed = [title for title in report_before if report_before[title] != report_after[title]]
     assert "## 6.2 Q1-Q4: depth and width" in changed
@@ -537,6 +545,19 @@ STANDIN_OUTPUTS = ("dvc.lock", "data/prepared/faces.npz", "plots/prepare_faces/s
                    "plots/prepare_faces/samples.png")  # fmt: skip
 
 
+def course_fixture(folder: Path, per_class: int = 2) -> None:
+    """A tiny course folder: ``per_class`` images per class and split."""
+    from PIL import Image
+
+    for split in ("train", "val", "test"):
+        for label, name in enumerate(("0_real", "1_fake")):
+            (folder / split / name).mkdir(parents=True)
+            for i in range(per_class):
+                Image.new("RGB", (40, 40), (100 * label, i, 50)).save(
+                    folder / split / name / f"{i}.jpg"
+                )
+
+
 def test_faces_standin_then_course_folder(repo: Path, tmp_path: Path) -> None:
     from PIL import Image
 
@@ -550,14 +571,10 @@ def test_faces_standin_then_course_folder(repo: Path, tmp_path: Path) -> None:
         (saved / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / name, saved / name)
     course = repo / "data/raw/whichfaceisreal"
+    course_fixture(course)
     for split in ("train", "val", "test"):
-        for label, name in enumerate(("0_real", "1_fake")):
-            (course / split / name).mkdir(parents=True)
-            for i in range(2):
-                Image.new("RGB", (40, 40), (100 * label, i, 50)).save(
-                    course / split / name / f"{i}.jpg"
-                )
-            (course / split / name / f"._{i}.jpg").write_bytes(b"\x00\x05\x16\x07")  # macOS
+        for name in ("0_real", "1_fake"):
+            (course / split / name / "._1.jpg").write_bytes(b"\x00\x05\x16\x07")  # macOS
     (course / "val" / "1_fake" / "more").mkdir()
     Image.new("RGB", (40, 40), (9, 9, 9)).save(course / "val" / "1_fake" / "more" / "9.jpg")
     try:
@@ -573,6 +590,60 @@ def test_faces_standin_then_course_folder(repo: Path, tmp_path: Path) -> None:
             shutil.copy2(saved / name, repo / name)
     assert summary(repo, "prepare_faces")["dataset"] == "standin"
     assert out_of_date(repo) == {}
+
+
+def test_a_queued_experiment_sees_the_course_images_that_dvc_tracks(own_repo: Path) -> None:
+    """The README's way in: `dvc add` of the three split folders, committed; then a
+    queued experiment (a temporary copy of the repository) reads the course images, says
+    so and records it, where a git-ignored folder would leave it the stand-in."""
+    repo = own_repo
+    shutil.copy2(ROOT / ".gitignore", repo / ".gitignore")
+    (repo / ".dvc/.gitignore").write_text("/config.local\n/tmp\n/cache\n")
+    dvc(repo, "config", "--unset", "core.no_scm")
+    sh(repo, "git", "init", "-q")
+    sh(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+       "-m", "empty")  # fmt: skip
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "run")
+    course = repo / "data/raw/whichfaceisreal"
+    course_fixture(course)
+    dvc(repo, "add", *(f"data/raw/whichfaceisreal/{s}" for s in ("train", "val", "test")))
+    sh(repo, "git", "add", "data/raw/whichfaceisreal")
+    staged = sh(repo, "git", "diff", "--cached", "--name-only").stdout.split()
+    assert sorted(staged) == [f"data/raw/whichfaceisreal/{s}.dvc" for s in ("test", "train", "val")]
+    sh(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "course")
+
+    dvc(repo, "exp", "run", "--queue", "prepare_faces")
+    dvc(repo, "queue", "start", "-j", "1")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = dvc(repo, "queue", "status").stdout
+        if not re.search(r"\b(Queued|Running)\b", status):
+            break
+        time.sleep(2)
+    assert "Success" in status, (
+        status + dvc(repo, "queue", "logs", status.split()[4], check=False).stdout
+    )
+    refs = sh(repo, "git", "for-each-ref", "--format=%(refname)", "refs/exps").stdout.split()
+    assert len(refs) == 1, refs
+    details = json.loads(
+        sh(repo, "git", "show", f"{refs[0]}:plots/prepare_faces/summary.json").stdout
+    )
+    assert details["dataset"] == "course"
+    assert details["counts"]["test"] == {"0_real": 2, "1_fake": 2}
+    assert summary(repo, "prepare_faces")["dataset"] == "standin"  # the workspace: untouched
+
+    shutil.rmtree(course / "train")  # a clone with the .dvc files but not the images
+    done = run_stage(repo, "prepare_faces")
+    assert done.returncode != 0
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "data/raw/whichfaceisreal/train: tracked by DVC (train.dvc) but not in the workspace: "
+            "run `dvc checkout` (or `dvc pull`)"
+        )
+    ), done.stderr
 
 
 def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
@@ -863,4 +934,4 @@ def test_a_stage_without_a_terminal_prints_progress_lines(
         mine = [line for line in lines if line.startswith(f"run {run} of 3: training 2 replicas")]
         assert f"started: 0/{steps} steps" in mine[0] and len(mine) == steps + 2, mine
         assert f"done: {steps}/{steps} steps, epoch 2, val_acc 0." in mine[-1], mine[-1]
-        assert "s left" in mine[1]
+        assert "s left" not in mine[1] and "s left" in mine[2]  # a rate after the first step

@@ -140,3 +140,53 @@ def test_a_failing_run_stops_the_pool_at_once(tmp_path) -> None:
     assert len(started) <= 3, started  # what was running, and the pool's one call queued ahead
     with pytest.raises(ValueError, match="run 0 failed"):  # one process: the same error
         run_all(fail_first_else_sleep, tasks[:3], workers=1)
+
+
+def _progress_lines(stream_factory, monkeypatch: pytest.MonkeyPatch, tmp_path) -> list[str]:
+    import time
+
+    from mlpcnn.common import progress
+
+    monkeypatch.setenv(progress.SECONDS_VARIABLE, "0")
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    progress.set_label("run 2 of 3")
+    path = tmp_path / "err.txt"
+    with stream_factory(path) as stream:
+        bar = progress.Progress(4, "step", "training 5 replicas", stream=stream)
+        for t, epoch in ((10.0, 1), (11.0, 1), (12.0, 2), (15.0, 2)):  # the first step compiles
+            now[0] = t
+            bar.note(epoch=epoch)
+            bar.update()
+        now[0] = 17.0
+        bar.close()
+    progress.set_label("")
+    return path.read_text().splitlines()
+
+
+@pytest.mark.parametrize("kind", ["file", "text-only"])
+def test_progress_lines_name_the_run_and_estimate_from_the_rate_after_the_first_step(
+    kind: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Without a terminal: a line per update (interval 0), the run's label in front, the
+    time left from the rate after the first step (which pays for compiling: 10 s here),
+    whole lines through a file descriptor and through a stream without one."""
+    import io
+
+    class NoDescriptor(io.StringIO):
+        def __init__(self, path):
+            super().__init__()
+            self.path = path
+
+        def __exit__(self, *exc):
+            self.path.write_text(self.getvalue())
+            return super().__exit__(*exc)
+
+    factory = (lambda p: open(p, "w")) if kind == "file" else NoDescriptor  # noqa: SIM115
+    lines = _progress_lines(factory, monkeypatch, tmp_path)
+    assert lines[0] == "run 2 of 3: training 5 replicas started: 0/4 steps, 0 s"
+    assert lines[-1] == "run 2 of 3: training 5 replicas done: 4/4 steps, epoch 2, 17 s"
+    assert len(lines) == 2 + 4  # started, one per step (the last one's too), done
+    assert lines[1] == "run 2 of 3: training 5 replicas: 1/4 steps, epoch 1, 10 s"  # no rate yet
+    assert lines[2].endswith("epoch 1, 11 s, about 2 s left")  # 1 s a step after the first
+    assert lines[3].endswith("epoch 2, 12 s, about 1 s left")  # (12 - 10) s / 2 steps

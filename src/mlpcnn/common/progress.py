@@ -61,6 +61,7 @@ class Progress:
         self.done = 0
         self.figures: dict[str, Any] = {}
         self.start = self.last = time.monotonic()
+        self.first: tuple[float, int] | None = None  # (time, count) at the first update
         if not self.enabled:
             return
         if _on_terminal(self.stream):
@@ -71,6 +72,8 @@ class Progress:
 
     def update(self, n: int = 1) -> None:
         self.done += n
+        if self.first is None:
+            self.first = (time.monotonic(), self.done)
         if self.bar is not None:
             self.bar.update(n)
         elif self.enabled and time.monotonic() - self.last >= _interval():
@@ -95,9 +98,26 @@ class Progress:
         where = f"{_label}: " if _label else ""
         figures = "".join(f", {k} {v}" for k, v in self.figures.items())
         left = ""
-        if 0 < self.done < self.total:
-            left = f", about {elapsed * (self.total - self.done) / self.done:.0f} s left"
+        if self.first is not None and self.first[1] < self.done < self.total:
+            # the rate after the first update: the first step pays for compiling
+            rate = (now - self.first[0]) / (self.done - self.first[1])
+            left = f", about {rate * (self.total - self.done):.0f} s left"
         state = f" {event}" if event else ""
         units = f"{self.unit}es" if self.unit.endswith(("ch", "sh", "s", "x")) else f"{self.unit}s"
-        print(f"{where}{self.desc}{state}: {self.done}/{self.total} {units}{figures}, "
-              f"{elapsed:.0f} s{left}", file=self.stream, flush=True)  # fmt: skip
+        _write_line(self.stream, f"{where}{self.desc}{state}: {self.done}/{self.total} {units}"
+                                 f"{figures}, {elapsed:.0f} s{left}")  # fmt: skip
+
+
+def _write_line(stream: TextIO, line: str) -> None:
+    """One write of the whole line where the stream has a file descriptor: a pipe takes
+    it whole (under 4 KiB), so lines of worker processes sharing stderr never run into
+    each other."""
+    data = f"{line}\n"
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        stream.write(data)
+        stream.flush()
+        return
+    stream.flush()
+    os.write(fd, data.encode())

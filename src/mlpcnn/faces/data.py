@@ -75,6 +75,9 @@ def list_images(root: str | Path) -> ImageList:
     found = ImageList(paths={}, labels={})
     for split in SPLITS:
         folder = root / split
+        if not folder.is_dir() and (root / f"{split}.dvc").is_file():
+            raise FacesDataError(f"{folder}: tracked by DVC ({split}.dvc) but not in the "
+                                 "workspace: run `dvc checkout` (or `dvc pull`)")  # fmt: skip
         if not folder.is_dir():
             raise FacesDataError(f"{folder}: missing split folder ({EXPECTED})")
         folders = sorted(p.name for p in folder.iterdir() if p.is_dir())
