@@ -406,3 +406,25 @@ def test_where_a_flushed_arm_s_line_starts_is_read_from_its_ratios() -> None:
     dropped = ratios({"wide16": 3}).dropna()  # as the stage writes it: no row without a log
     assert "start at layer 3 (wide16):" in _flushed_layers_text(dropped, ["wide16"])
     assert _flushed_layers_text(None, ["wide16"]) == ""
+
+
+def test_time_per_epoch_leaves_out_the_first_epoch_and_its_compile() -> None:
+    from mlpcnn.report.cities import first_epoch_note, later_epoch_seconds
+
+    assert later_epoch_seconds([9.6, 1.0, 3.0, 2.0]) == "2.00"  # the median of 1, 3, 2
+    assert later_epoch_seconds([22.4]) == "n/a (1 epoch)"
+    note = first_epoch_note({"a": [9.6, 1.0], "b": [14.0, 2.0], "c": [22.4]})
+    assert "took 9.6-14.0 s" in note and "one epoch took 22.4-22.4 s" in note
+
+
+def test_the_loss_figure_says_whether_its_curves_lie_on_each_other() -> None:
+    from mlpcnn.report.cities import overlap_caption
+
+    epochs = np.repeat([1, 2, 3], 2)  # two seeds
+    close = pd.DataFrame({"epoch": epochs, "train_loss": [1.7, 1.7, 0.9, 0.9, 0.2, 0.2],
+                          "val_loss": [1.71, 1.71, 0.9, 0.9, 0.2, 0.2],
+                          "test_loss": [1.7, 1.7, 0.9, 0.9, 0.21, 0.21]})  # fmt: skip
+    assert "lie on each other" in overlap_caption(close)
+    assert "0.010, against the 1.51" in overlap_caption(close)
+    apart = close.assign(val_loss=close["val_loss"] + 0.1)
+    assert "are apart" in overlap_caption(apart)

@@ -58,3 +58,10 @@ def test_a_setting_beats_nearest_neighbour_only_when_every_seed_is_ahead_and_sig
     assert summary["best_setting"] == "weak"  # chosen on validation accuracy
     assert summary["goal_met"] is True
     assert sweep_summary(runs, table, "weak", 0.994, 0.01, 0.05)["goal_met"] is False
+
+
+def test_the_sweep_figure_leaves_out_a_tick_that_would_print_over_its_neighbour() -> None:
+    from mlpcnn.cities.figures import spaced_ticks
+
+    assert spaced_ticks([0.159, 1.3, 1.95, 2.0, 2.6, 5.2, 2.0]) == [0.16, 1.3, 1.95, 2.6, 5.2]
+    assert spaced_ticks([1.0, 1.1, 1.2, 1.3]) == [1.0, 1.2]

@@ -261,6 +261,16 @@ def _error_bars(table: pd.DataFrame, column: str) -> np.ndarray:
     return np.stack([mean - table[f"{column}_low"], table[f"{column}_high"] - mean])
 
 
+def spaced_ticks(values: Sequence[float], ratio: float = 1.15) -> list[float]:
+    """One tick per value on a log axis (rounded to 2 decimals), leaving out a value
+    within ``ratio`` of the tick before it, whose label would print over that tick's."""
+    ticks: list[float] = []
+    for value in sorted({round(float(v), 2) for v in values}):
+        if not ticks or value >= ticks[-1] * ratio:
+            ticks.append(value)
+    return ticks
+
+
 def plot_frequency_sweep(
     table: pd.DataFrame, path: str | Path, *, nearest: float, title: str = ""
 ) -> None:
@@ -304,8 +314,10 @@ def plot_frequency_sweep(
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1, decimals=1))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.PercentFormatter(xmax=1, decimals=1))
-    ticks = sorted({round(f, 2) for f in error["frequency"].dropna()})
-    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))  # one tick per setting
+    ticks = spaced_ticks(error["frequency"].dropna())
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))  # a tick per setting
+    low, high = ax.get_xlim()
+    ax.set_xlim(low, high * 1.15)  # room for the rightmost point's name
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     label_axes(ax, "highest frequency (cycles per degree)", "test error rate (log scale)",

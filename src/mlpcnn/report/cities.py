@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import TYPE_CHECKING
 
 from mlpcnn.common.params import number_label
@@ -205,13 +206,13 @@ def section_epochs(s: Study) -> str:
     if not d:
         return "\n".join([*out, "", missing("mlp_epochs")])
     f, n = d["final"], len(d["seeds"])
-    best_epochs = sorted(d["best_val_loss_epoch"])
+    best_epochs = d["best_val_loss_epoch"]  # in the order of d["seeds"]
     rise = d["val_loss_rise_after_best"]
     late = min(best_epochs) >= d["epochs"] - 5
     trend = (
         "in every seed the validation loss was still at its lowest in the last five epochs, so more epochs could still help"
         if late
-        else f"the validation loss reached its lowest at epochs {', '.join(map(str, best_epochs))} (by seed) and ended "
+        else f"the validation loss reached its lowest at epochs {', '.join(map(str, best_epochs))} (seeds {', '.join(map(str, d['seeds']))}) and ended "
         f"{interval(rise, 4, percent=False)} above it"
     )
     gap = d["train_minus_val_loss_final"]
@@ -221,6 +222,7 @@ def section_epochs(s: Study) -> str:
         "",
         s.figure("mlp_epochs/loss", "train, validation and test loss per epoch"),
         "",
+        *([overlap_caption(s.histories["mlp_epochs"]), ""] if "mlp_epochs" in s.histories else []),
         table(
             ["final epoch (mean [95%])", "train", "validation", "test"],
             [
@@ -386,7 +388,7 @@ def section_batch_size(s: Study) -> str:
                 r["epochs"],
                 f"{r['iterations_per_epoch']:,}",
                 s.reference_value("batch_size_iterations", "A", b) or "n/a",
-                f"{_mean(d['timing']['epoch_seconds'][name]):.2f}",
+                later_epoch_seconds(d["timing"]["epoch_seconds"][name]),
                 interval(r["final_val_acc"]),
                 interval(r["final_test_acc"]),
                 pct(s.reference_value("batch_size_val_acc", "A", b)) if r["arm"] == "base" else "",
@@ -427,6 +429,8 @@ def section_batch_size(s: Study) -> str:
         "",
         s.figure("mlp_batch_size/stability", "loss noise by batch size"),
         "",
+        first_epoch_note(d["timing"]["epoch_seconds"]),
+        "",
         f"Noise: {d['noise_statistic']}. A window holds the same number of samples for every batch size, "
         "so the curves are smoothed alike: batch by batch, a small batch's loss is a noisier estimate; per "
         "window, what is left is how much training itself jumps about.",
@@ -438,7 +442,7 @@ def section_batch_size(s: Study) -> str:
                 "epochs",
                 "iterations/epoch",
                 "ref. A",
-                "s/epoch",
+                "s/epoch (median after the first)",
                 "val acc [95%]",
                 "test acc [95%]",
                 "ref. A val",
@@ -699,8 +703,8 @@ def section_gradients(s: Study) -> str:
         f"{pct(dead['init'], 0)} of the networks have at least one dead layer at initialisation and "
         f"{pct(dead['after_training'], 0)} after training"
         + (
-            f"; after training the topmost dead layer is at {top['median']:.0f} (median; quartiles {top['q25']:.0f} and "
-            f"{top['q75']:.0f})"
+            f"; after training the topmost dead layer is at {top['median']:g} (median; quartiles {top['q25']:g} and "
+            f"{top['q75']:g})"
             if top["n"]
             else ""
         )
@@ -717,7 +721,8 @@ def section_gradients(s: Study) -> str:
         text.append(
             f"Above the topmost dead layer the gradient still vanishes towards the input: at "
             f"initialisation its squared norm grows by {decay['median']:.2f} decades per layer towards "
-            f"the output (median over {decay['n']} seeds, computed in float64), beyond what float32 can "
+            f"the output (median over the {decay['n']} of {n} seeds with 3 or more live layers above "
+            f"their topmost dead layer, computed in float64), beyond what float32 can "
             "hold after a few dozen layers."
         )
     text.append(
@@ -1116,5 +1121,37 @@ def _limits(sweep: dict) -> str:
     )
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
+def overlap_caption(history: pd.DataFrame, share: float = 0.02) -> str:
+    """Whether the figure's train, validation and test loss curves (means over seeds) can
+    be told apart: they lie on each other when the largest gap between any two, over the
+    epochs, is under ``share`` of the range the curves span."""
+    means = history.groupby("epoch")[["train_loss", "val_loss", "test_loss"]].mean()
+    gap = float((means.max(axis=1) - means.min(axis=1)).max())
+    span = float(means.to_numpy().max() - means.to_numpy().min())
+    where = "lie on each other" if gap < share * span else "are apart"
+    return (f"*The three loss curves {where}: the largest gap between their means at any epoch is "
+            f"{gap:.3f}, against the {span:.2f} the curves span.*")  # fmt: skip
+
+
+def later_epoch_seconds(seconds: list[float]) -> str:
+    """A run's time per epoch without its first (which includes compiling the step): the
+    median of the others; a run of one epoch has none."""
+    if len(seconds) < 2:
+        return "n/a (1 epoch)"
+    return f"{statistics.median(seconds[1:]):.2f}"
+
+
+def first_epoch_note(runs: dict[str, list[float]]) -> str:
+    """What the s/epoch column leaves out: the first epochs, which include the compile."""
+    firsts = [v[0] for v in runs.values() if len(v) > 1]
+    single = [v[0] for v in runs.values() if len(v) == 1]
+    note = (
+        f"s/epoch: the median epoch after the first; the first also compiles the training "
+        f"step and took {min(firsts):.1f}-{max(firsts):.1f} s."
+        if firsts
+        else ""
+    )
+    if single:
+        note += (f" A run of one epoch took {min(single):.1f}-{max(single):.1f} s, its compile "
+                 "included.")  # fmt: skip
+    return note.strip()

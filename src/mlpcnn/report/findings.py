@@ -41,8 +41,8 @@ def cities_lines(s: Study) -> list[str]:
             f"networks have a dead layer after training (at initialisation "
             f"{pct(g['seeds_with_dead_layer']['init'], 0)}); at initialisation, above the topmost "
             f"dead layer, the gradient still falls {g['decay_decades_per_layer_init']['median']:.2f} "
-            f"decades per layer towards the input (median over {g['decay_decades_per_layer_init']['n']} "
-            f"seeds); mean validation accuracy {pct(g['final_val_acc']['mean'])}.",
+            f"decades per layer towards the input (median over the {g['decay_decades_per_layer_init']['n']} "
+            f"of {len(g['seeds'])} seeds with 3 or more live layers above it); mean validation accuracy {pct(g['final_val_acc']['mean'])}.",
             "gradient_study/gradients", "gradient_study/profile"))  # fmt: skip
     f = m.get("residual_study")
     if f:
