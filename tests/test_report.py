@@ -428,3 +428,70 @@ def test_the_loss_figure_says_whether_its_curves_lie_on_each_other() -> None:
     assert "0.010, against the 1.51" in overlap_caption(close)
     apart = close.assign(val_loss=close["val_loss"] + 0.1)
     assert "are apart" in overlap_caption(apart)
+
+
+def test_a_course_figure_is_set_beside_the_arm_it_sits_nearest() -> None:
+    from mlpcnn.report.cities import reference_fit
+
+    runs = {f"{arm}: batch {b}": {"arm": arm, "batch_size": b,
+                                  "final_val_acc": {"mean": mean}}
+            for arm, b, mean in (("base", 1, 0.70), ("base", 1024, 0.79),
+                                 ("batchnorm", 1, 0.66), ("batchnorm", 1024, 0.95))}  # fmt: skip
+    text = reference_fit({"runs": runs}, {"report": "A", "section": "6.1 Q4",
+                                          "values": {1: 0.567, 1024: 0.958}})  # fmt: skip
+    assert text == (
+        "Report A's 56.70% validation accuracy at batch 1 (6.1 Q4) sits nearest our batch-norm "
+        "arm: -13.3 points against our base arm, -9.3 points against our batch-norm arm. "
+        "Report A's 95.80% validation accuracy at batch 1024 (6.1 Q4) sits nearest our "
+        "batch-norm arm: +16.8 points against our base arm, +0.8 points against our batch-norm arm."
+    )
+    assert reference_fit({"runs": runs}, {}) == ""
+
+
+def test_the_course_reports_training_notes_are_said_with_their_section() -> None:
+    from mlpcnn.report.cities import training_notes
+
+    study = Study(results={}, references={"training_notes": [
+        {"report": "A", "section": "6.2", "note": "used batch norm"},
+        {"report": "B", "section": "6.2", "note": "tuned each cell"}]})  # fmt: skip
+    assert training_notes(study).startswith(
+        "Of the course reports, report A used batch norm (its 6.2); report B tuned each cell (its 6.2)"
+    )
+    assert training_notes(Study(results={})) == ""
+
+
+def test_a_curve_verdict_prints_the_p_of_the_hypothesis_it_names() -> None:
+    from mlpcnn.report.answers import trend_hypothesis
+
+    base = {"p": 0.9, "p_rise": 0.03, "p_level": 0.4}
+    assert trend_hypothesis({**base, "verdict": "worsening", "drop": -0.05}) == (0.03, "rising: p")
+    assert trend_hypothesis({**base, "verdict": "still improving", "drop": 0.05}) == (
+        0.9,
+        "falling: p",
+    )
+    assert trend_hypothesis({**base, "verdict": "converged", "drop": -0.01}) == (
+        0.4, "level within 2%: p")  # fmt: skip
+    # a trend not resolved prints the p of the direction its mean points to
+    assert trend_hypothesis({**base, "verdict": "trend not resolved", "drop": -0.186}) == (
+        0.03, "rising: p")  # fmt: skip
+    assert trend_hypothesis({**base, "verdict": "trend not resolved", "drop": 0.01}) == (
+        0.9, "falling: p")  # fmt: skip
+
+
+def test_the_steps_along_depth_read_as_a_sentence_and_a_table() -> None:
+    from mlpcnn.report.cities import plain_cell, steps_block
+
+    assert plain_cell("d6_w16") == "6 layers of 16" and plain_cell("raw") == "raw"
+    test = {"difference": 0.02, "low": 0.01, "high": 0.03, "n": 5, "p_value": 0.004,
+            "p_holm": 0.008, "distinguishable": True, "strength": "distinguishable",
+            "test": "paired t-test", "family": 2}  # fmt: skip
+    flat = {**test, "difference": -0.002, "low": -0.01, "high": 0.006, "p_value": 0.3,
+            "p_holm": 0.3, "distinguishable": False, "strength": "not distinguishable"}  # fmt: skip
+    t = {"cells": ["d1_w16", "d2_w16", "d6_w16"], "gains_up_to": "d2_w16",
+         "steps": {"d2_w16 vs d1_w16": test, "d6_w16 vs d2_w16": flat}}  # fmt: skip
+    text = steps_block("depth", t)
+    assert text.startswith("Step by step along depth, accuracy gains up to 2 layers of 16;")
+    assert "| d1_w16 to d2_w16 | +2.00 points [" in text and "| 0.008 | gain |" in text
+    assert (
+        "| d2_w16 to d6_w16 | -0.20 points [-1.00, +0.60] | 0.300 | not distinguishable |" in text
+    )

@@ -17,12 +17,14 @@ from mlpcnn.verdicts.curves import (
     CONVERGED,
     DIVERGED,
     IMPROVING,
+    OSCILLATING,
     OVERFITTING,
     STUCK,
     TOO_SHORT,
     UNRESOLVED,
     UNSTABLE,
     VERDICTS,
+    WORSENING,
     classify_run,
 )
 from mlpcnn.verdicts.paired import paired_compare, strength, trend, welch_from_figures
@@ -51,7 +53,9 @@ CURVES = {
     STUCK: (np.full(50, PRIOR), np.full(50, PRIOR * 1.01)),
     UNSTABLE: (U_SHAPE, U_SHAPE),  # the training loss climbs back too
     OVERFITTING: (FALLING, U_SHAPE),  # only the validation loss climbs back
+    OSCILLATING: (FALLING * (1 + np.exp(-(((EPOCHS - 25) / 3) ** 2))), FALLING),  # a swing, back
     IMPROVING: (SLOW, SLOW),
+    WORSENING: (FALLING, FALLING * (1 + 0.004 * np.clip(EPOCHS - 40, 0, None))),  # +4%, late
     CONVERGED: (FALLING, FALLING),
 }
 
@@ -267,3 +271,44 @@ def test_the_report_opens_with_one_finding_per_question() -> None:
                      "6.2 Q7", "7.4", "7.6"):  # fmt: skip
         assert f"- **{question}" in findings, question
     assert report.index("## Findings") < report.index("## Results at a glance")
+
+
+def test_the_printed_interval_excludes_zero_exactly_when_holm_claims_the_difference() -> None:
+    from scipy.stats import t as student
+
+    from mlpcnn.verdicts.intervals import holm_interval
+    from mlpcnn.verdicts.paired import paired_compare
+
+    rng = np.random.default_rng(0)
+    zero = np.zeros(5)
+    shifts = {"clear": 3.0, "edge": 1.2, "near": 0.9, "none": 0.0}
+    pairs = {name: (shift + rng.normal(size=5), zero) for name, shift in shifts.items()}
+    tests = paired_compare(pairs)
+    claimed = {name: t["distinguishable"] for name, t in tests.items()}
+    assert any(claimed.values()) and not all(claimed.values())
+    for name, test in tests.items():
+        low, high = holm_interval(test)
+        assert (low > 0 or high < 0) == claimed[name], name
+        d = pairs[name][0]
+        level = 1 - 0.05 * test["p_value"] / test["p_holm"]
+        expected = student.interval(level, len(d) - 1, loc=d.mean(), scale=d.std(ddof=1) / 5**0.5)
+        np.testing.assert_allclose((low, high), expected, rtol=1e-9)
+    alone = paired_compare({"one": pairs["edge"]})["one"]
+    assert holm_interval(alone) == (alone["low"], alone["high"])
+    assert holm_interval({"low": None, "high": None, "n": 1}) is None
+
+
+def test_steps_along_an_axis_say_where_the_gains_stop() -> None:
+    from mlpcnn.verdicts.cities import steps
+
+    rng = np.random.default_rng(1)
+    means = {"d1_w16": 0.91, "d2_w16": 0.93, "d6_w16": 0.944, "d10_w16": 0.9435}
+    acc = pd.DataFrame({c: m + 0.001 * rng.standard_normal(5) for c, m in means.items()})
+    out = steps(list(means), acc)
+    assert list(out["steps"]) == ["d2_w16 vs d1_w16", "d6_w16 vs d2_w16", "d10_w16 vs d6_w16"]
+    assert out["gains_up_to"] == "d6_w16"
+    last = out["steps"]["d10_w16 vs d6_w16"]
+    assert last["family"] == 3 and not last["distinguishable"]
+    assert last["p_value"] == pytest.approx(ttest_rel(acc["d10_w16"], acc["d6_w16"]).pvalue)
+    flat = pd.DataFrame({c: 0.9 + 0.001 * rng.standard_normal(5) for c in means})
+    assert steps(list(means), flat)["gains_up_to"] == "d1_w16"

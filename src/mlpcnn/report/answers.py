@@ -10,7 +10,15 @@ from typing import Any
 from mlpcnn.report.markdown import pvalue
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts import cities as rules
-from mlpcnn.verdicts.curves import RULE, SEED_FLAGS, TOO_SHORT, classify_run
+from mlpcnn.verdicts.curves import (
+    CONVERGED,
+    IMPROVING,
+    RULE,
+    SEED_FLAGS,
+    TOO_SHORT,
+    WORSENING,
+    classify_run,
+)
 from mlpcnn.verdicts.paired import paired_compare, strength
 
 GRID_MARGIN = 0.02  # under-capacity: final train accuracy this far below 1-NN's validation
@@ -33,6 +41,16 @@ def prior_loss(s: Study) -> float:
     return s.results.get("mlp_learning_rate", {}).get("class_prior_val_loss", float("inf"))
 
 
+def trend_hypothesis(run: Mapping) -> tuple[float, str]:
+    """The p a curve verdict prints, and the hypothesis it tests (``falling: p``): the
+    test that decided, or for an unresolved trend the direction its mean points to."""
+    v = run["verdict"]
+    if v == CONVERGED:
+        return run["p_level"], f"level within {RULE.min_drop:.0%}: p"
+    rising = v == WORSENING or (v != IMPROVING and (run["drop"] or 0) < 0)
+    return (run["p_rise"], "rising: p") if rising else (run["p"], "falling: p")
+
+
 def curve_text(run: Mapping) -> str:
     """A run's curve verdict with what it rests on, e.g. ``unstable (3 of 5 seeds)``."""
     v, n = run["verdict"], run["seeds"]
@@ -42,8 +60,7 @@ def curve_text(run: Mapping) -> str:
         return (
             f"too short to read a trend ({run['epochs']} epoch{'s' if run['epochs'] != 1 else ''})"
         )
-    p = run["p_level"] if v == "converged" else run["p"]  # the p of the test that decided
-    test = f"below {RULE.min_drop:.0%}: p" if v == "converged" else "p"
+    p, test = trend_hypothesis(run)
     flag = ", borderline" if strength(p) == "borderline" else ""
     minority = "".join(f"; {c} of {n} seeds {f}" for f, c in run["counts"].items())
     return (

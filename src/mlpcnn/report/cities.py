@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from mlpcnn.report.markdown import (
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts.cities import encodings_versus_nearest
 from mlpcnn.verdicts.curves import RULE
+from mlpcnn.verdicts.intervals import holm_interval
 from mlpcnn.verdicts.paired import strength, welch_from_figures
 
 if TYPE_CHECKING:
@@ -431,6 +433,7 @@ def section_batch_size(s: Study) -> str:
         "",
         first_epoch_note(d["timing"]["epoch_seconds"]),
         "",
+        *((fit, "") if (fit := reference_fit(d, s.reference("batch_size_val_acc", "A"))) else ()),
         f"Noise: {d['noise_statistic']}. A window holds the same number of samples for every batch size, "
         "so the curves are smoothed alike: batch by batch, a small batch's loss is a noisier estimate; per "
         "window, what is left is how much training itself jumps about.",
@@ -576,8 +579,8 @@ def section_grid(s: Study) -> str:
     text = [
         ("Every cell trains with batch norm before each ReLU (mlp_grid.train.batchnorm: true), "
          "the pipeline's choice after 6.1 Q3, where batch norm reaches 90% validation accuracy "
-         "several times sooner; the course reports do not say whether their 6.2 networks did, so "
-         "their figures beside ours may come from networks without it.") if train.get("batchnorm") else "",
+         "several times sooner.") if train.get("batchnorm") else "",
+        training_notes(s),
         ("d6_w16 is therefore 6.1 Q3's batch-norm arm, identical seed by seed (6.1's base model, "
          "without batch norm, is another network).") if same and same["identical"] else "",
         f"Best by mean validation accuracy: **{best['cell']}** (depth {best['depth']}, width {best['width']}), "
@@ -623,6 +626,12 @@ def section_grid(s: Study) -> str:
         ),
         "",
         " ".join(t for t in text if t),
+        *(
+            block
+            for axis, t in (g["trends"].items() if g else ())
+            if "steps" in t
+            for block in ("", steps_block(axis, t))
+        ),
         "",
         s.figure(
             "mlp_select/best_worst_curves",
@@ -637,6 +646,47 @@ def section_grid(s: Study) -> str:
         ),
     ]
     return "\n".join(out)  # fmt: skip
+
+
+def plain_cell(name: str) -> str:
+    """A grid cell's name as a sentence says it: ``d6_w16`` -> ``6 layers of 16``."""
+    match = re.fullmatch(r"d(\d+)_w(\d+)", name)
+    return f"{match[1]} layers of {match[2]}" if match else name
+
+
+def steps_block(axis: str, t: dict) -> str:
+    """Where the gains along ``axis`` stop, a sentence, and each step's test, a table."""
+    cells, reached = t["cells"], t["gains_up_to"]
+    if reached == cells[-1]:
+        head = (
+            f"Step by step along {axis}, every step up to {plain_cell(reached)} is a claimed gain."
+        )
+    elif reached == cells[0]:
+        head = f"Step by step along {axis}, not even the first step is a claimed gain."
+    else:
+        head = (f"Step by step along {axis}, accuracy gains up to {plain_cell(reached)}; the "
+                "step after it is not a claimed gain.")  # fmt: skip
+    rows = []
+    for name, test in t["steps"].items():
+        after, before = name.split(" vs ")
+        bounds = holm_interval(test)
+        word = (("gain" if test["difference"] > 0 else "loss") if test["distinguishable"]
+                else "not distinguishable")  # fmt: skip
+        rows.append([
+            f"{before} to {after}",
+            points(test["difference"])
+            + (f" [{100 * bounds[0]:+.2f}, {100 * bounds[1]:+.2f}]" if bounds else ""),
+            pvalue(test["p_holm"]),
+            word + (", borderline" if test["strength"] == "borderline" else ""),
+        ])  # fmt: skip
+    family = next(iter(t["steps"].values()))
+    return "\n".join([
+        head + f" Each step: {family['test']} over {family['n']} seeds, Holm over the "
+        f"{family['family']} steps; its interval is Holm-adjusted.",
+        "",
+        table([f"step along {axis}", "validation accuracy difference [95%]", "Holm p",
+               "verdict"], rows),
+    ])  # fmt: skip
 
 
 def _trend_text(axis: str, t: dict) -> str:
@@ -1119,6 +1169,38 @@ def _limits(sweep: dict) -> str:
         f"{errors['inside (none)']:.0f} lie inside their country. 1-NN's {sum(nearest.values())} errors split "
         f"{nearest['border (some)']} / {nearest['surrounded (all)']} / {nearest['inside (none)']}."
     )
+
+
+def training_notes(s: Study) -> str:
+    """What each course report says of how it trained its grid, so that a reader knows
+    how far its figures beside ours are like for like."""
+    notes = [f"report {r['report']} {r['note']} (its {r['section']})"
+             for r in s.references.get("training_notes", [])]  # fmt: skip
+    return ("Of the course reports, " + "; ".join(notes) + ": their columns are not like for "
+            "like with ours where they trained otherwise.") if notes else ""  # fmt: skip
+
+
+SPLIT_WORDS = {"val": "validation", "test": "test"}
+
+
+def reference_fit(d: dict, reference: dict, split: str = "val") -> str:
+    """Which of our batch-size arms a course figure sits nearest to, a sentence for each
+    batch size it gives: ``reference`` is its entry (``report``, ``section``, ``values``
+    by batch)."""
+    sentences = []
+    for batch, value in sorted(reference.get("values", {}).items()):
+        arms = {r["arm"].replace("batchnorm", "batch-norm"): r[f"final_{split}_acc"]["mean"]
+                for r in d["runs"].values() if r["batch_size"] == batch}  # fmt: skip
+        if not arms:
+            continue
+        nearest = min(arms, key=lambda arm: abs(arms[arm] - value))
+        gaps = ", ".join(f"{100 * (value - mean):+.1f} points against our {arm} arm"
+                         for arm, mean in arms.items())  # fmt: skip
+        sentences.append(
+            f"Report {reference['report']}'s {pct(value)} {SPLIT_WORDS[split]} accuracy at batch "
+            f"{batch} ({reference['section']}) sits nearest our {nearest} arm: {gaps}."
+        )
+    return " ".join(sentences)
 
 
 def overlap_caption(history: pd.DataFrame, share: float = 0.02) -> str:

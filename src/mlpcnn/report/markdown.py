@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlpcnn.verdicts.intervals import holm_interval
+
 
 def pct(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
@@ -77,20 +79,19 @@ def verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
 def paired_verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
     """One paired comparison (see ``verdicts.paired.paired_compare``) as a sentence that
     names its test, its family, its Holm-adjusted p and, between 0.01 and 0.1, says the
-    verdict is borderline."""
+    verdict is borderline; its interval is the one that agrees with the adjusted verdict
+    (``holm_interval``)."""
     diff, n = test.get("difference"), test.get("n", 0)
+    bounds = holm_interval(test)  # the interval that agrees with the adjusted verdict
+    named = " Holm-adjusted" if bounds and test.get("family", 1) > 1 else ""
     if diff is None:
         size = "n/a"
     elif percent:
         size = points(diff) + (
-            f" [{100 * test['low']:+.2f}, {100 * test['high']:+.2f}]"
-            if test.get("low") is not None
-            else ""
+            f" [{100 * bounds[0]:+.2f}, {100 * bounds[1]:+.2f}]{named}" if bounds else ""
         )
     else:
-        size = f"{diff:+.4f}" + (
-            f" [{test['low']:+.4f}, {test['high']:+.4f}]" if test.get("low") is not None else ""
-        )
+        size = f"{diff:+.4f}" + (f" [{bounds[0]:+.4f}, {bounds[1]:+.4f}]{named}" if bounds else "")
     if test.get("p_holm") is None:
         return f"{a} against {b} on {what}: not testable with {n} seed(s) ({size})."
     where = (

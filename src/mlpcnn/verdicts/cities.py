@@ -9,6 +9,7 @@ trains or reads files.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -203,11 +204,27 @@ def _trends(acc: pd.DataFrame, cells: Mapping[str, Mapping]) -> dict:
             continue
         x = np.log2([v for v, _ in line])
         t = trend(x, acc[[c for _, c in line]].to_numpy())
-        out[axis] = {"at": {other: int(shared)}, "cells": [c for _, c in line], **t}
+        out[axis] = {"at": {other: int(shared)}, "cells": [c for _, c in line], **t,
+                     **steps([c for _, c in line], acc)}  # fmt: skip
     adjusted = holm({axis: t["p"] for axis, t in out.items()})  # one family: Q3 and Q4
     for axis, t in out.items():
         t |= {"p_holm": adjusted[axis], "strength": strength(adjusted[axis]), "family": len(out)}
     return {"trends": out}
+
+
+def steps(line: Sequence[str], acc: pd.DataFrame) -> dict:
+    """Each step along a line of cells (``line`` in order of the axis) as a paired test of
+    the next cell against the one before (one Holm family), and where the gains stop:
+    ``gains_up_to`` is the last cell reached by an unbroken run of claimed gains from the
+    first (the first cell itself when the first step is not one)."""
+    tests = paired_compare({f"{b} vs {a}": (acc[b].to_numpy(), acc[a].to_numpy())
+                            for a, b in pairwise(line)})  # fmt: skip
+    reached = line[0]
+    for b, t in zip(line[1:], tests.values(), strict=True):
+        if not (t["distinguishable"] and t["difference"] > 0):
+            break
+        reached = b
+    return {"steps": tests, "gains_up_to": reached}
 
 
 def same_runs(a: pd.DataFrame, b: pd.DataFrame, value: str = "val_acc") -> dict:

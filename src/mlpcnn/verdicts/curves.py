@@ -14,13 +14,18 @@ this order, and stops at the first that holds:
    on, which is not overfitting.
 4. **overfitting**: in most seeds the validation loss ends more than ``rise`` above its
    lowest level while the training loss does not.
-5. **still improving**: over the last ``window`` epochs the validation loss falls: the
+5. **oscillating**: in most seeds the training loss rose more than ``rise`` above its
+   lowest level so far at some epoch, and came back down by the end.
+6. **still improving**: over the last ``window`` epochs the validation loss falls: the
    seeds' relative drops over the window (from each seed's OLS slope) are above 0 by a
    one-sided one-sample t-test, p < ``alpha``, and their mean is at least ``min_drop``.
    More epochs would still help: under-trained.
-6. **converged**: the seeds' mean drop over the window is below ``min_drop`` by the
-   opposite one-sided test (p < ``alpha``): the loss has levelled off.
-7. **trend not resolved**: neither test holds with these seeds.
+7. **worsening**: the mirror image: the drops are below 0 by the opposite one-sided
+   test and their mean is a rise of at least ``min_drop``.
+8. **converged**: the seeds' mean drop is within ``min_drop`` either way, by two
+   one-sided tests (both p < ``alpha``; the larger is the p printed): the loss has
+   levelled off.
+9. **trend not resolved**: none of these holds with these seeds.
 
 A run of fewer than ``2 x window`` epochs reads its trend over its last ``epochs // 2``
 epochs (at least 3).
@@ -40,12 +45,15 @@ DIVERGED = "diverged"
 STUCK = "stuck at the class prior"
 UNSTABLE = "unstable"
 OVERFITTING = "overfitting"
+OSCILLATING = "oscillating"
 IMPROVING = "still improving"
+WORSENING = "worsening"
 CONVERGED = "converged"
 UNRESOLVED = "trend not resolved"
 TOO_SHORT = "too short"
-VERDICTS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING, IMPROVING, CONVERGED, UNRESOLVED, TOO_SHORT)
-SEED_FLAGS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING)  # read per seed, then by majority
+VERDICTS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING, OSCILLATING, IMPROVING, WORSENING,
+            CONVERGED, UNRESOLVED, TOO_SHORT)  # fmt: skip
+SEED_FLAGS = (DIVERGED, STUCK, UNSTABLE, OVERFITTING, OSCILLATING)  # per seed, then by majority
 
 
 @dataclass(frozen=True)
@@ -65,12 +73,14 @@ class CurveRule:
             f"levels are running means of {self.smooth} epochs; diverged if a loss is not finite; "
             f"stuck if the lowest validation loss never falls {self.prior_tolerance:.0%} below the "
             f"class-prior loss; unstable if the training loss ends over {self.rise:.0%} above its "
-            f"lowest level; overfitting if instead only the validation loss does (each in most "
-            f"seeds); still improving if over the last {self.window} epochs the seeds' relative "
-            f"falls of the validation loss (OLS slope; the second half of a shorter run) "
-            f"are above 0 by a one-sided t-test "
-            f"(p < {self.alpha:g}) and {self.min_drop:.0%} on average; converged if they are "
-            f"below {self.min_drop:.0%} by the opposite one-sided test; otherwise the trend is "
+            f"lowest level; overfitting if instead only the validation loss does; oscillating "
+            f"if the training loss rose over {self.rise:.0%} above its lowest level so far and "
+            f"came back (each in most seeds); still improving if over the last {self.window} "
+            f"epochs the seeds' relative falls of the validation loss (OLS slope; the second "
+            f"half of a shorter run) are above 0 by a one-sided t-test (p < {self.alpha:g}) and "
+            f"{self.min_drop:.0%} on average; worsening if instead they are below 0 and a rise "
+            f"of {self.min_drop:.0%} on average; converged if they are within "
+            f"{self.min_drop:.0%} either way by two one-sided tests; otherwise the trend is "
             "not resolved"
         )
 
@@ -113,6 +123,7 @@ def seed_flags(
     t, v = running_mean(train, rule.smooth), running_mean(val, rule.smooth)
     out = {
         "train_rise": float(t[-1] / t.min() - 1),
+        "train_swing": float(np.max(t / np.minimum.accumulate(t)) - 1),
         "val_rise": float(v[-1] / v.min() - 1),
         "best_epoch": int(np.argmin(val)) + 1,
         "drop": relative_drop(val, rule.window),
@@ -123,6 +134,8 @@ def seed_flags(
         flag = UNSTABLE
     elif out["val_rise"] > rule.rise:
         flag = OVERFITTING
+    elif out["train_swing"] > rule.rise:
+        flag = OSCILLATING
     else:
         flag = None
     return {**out, "flag": flag}
@@ -145,7 +158,9 @@ def trend_p(drops: Sequence[float], above: float = 0.0, alternative: str = "grea
 
 def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
     """A run's seeds (``history``: epoch, seed, train_loss, val_loss): its ``verdict``,
-    the per-seed ``flags`` and their ``counts``, and the trend test's ``drop`` and ``p``."""
+    the per-seed ``flags`` and their ``counts``, the window's mean ``drop`` and the p of
+    each trend hypothesis: ``p`` (it falls), ``p_rise`` (it rises), ``p_level`` (within
+    ``min_drop`` either way: the larger of the two one-sided tests)."""
     seeds = {
         int(seed): rows.sort_values("epoch") for seed, rows in history.groupby("seed", sort=True)
     }
@@ -164,7 +179,10 @@ def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RUL
         "per_seed": per_seed,
         "drop": float(np.nanmean(drops)) if np.isfinite(drops).any() else None,
         "p": trend_p(drops),
-        "p_level": trend_p(drops, rule.min_drop, "less"),
+        "p_rise": trend_p(drops, 0.0, "less"),
+        "p_level": max(
+            trend_p(drops, rule.min_drop, "less"), trend_p(drops, -rule.min_drop, "greater")
+        ),
         "window": rule.window,
     }
     majority = next((f for f in SEED_FLAGS if counts.get(f, 0) * 2 > n), None)
@@ -174,6 +192,8 @@ def classify_run(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RUL
         verdict = TOO_SHORT
     elif out["p"] < rule.alpha and out["drop"] >= rule.min_drop:
         verdict = IMPROVING
+    elif out["p_rise"] < rule.alpha and out["drop"] <= -rule.min_drop:
+        verdict = WORSENING
     elif out["p_level"] < rule.alpha:
         verdict = CONVERGED
     else:
