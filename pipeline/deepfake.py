@@ -34,12 +34,14 @@ from stage_shared import (
 from mlpcnn.common.io import write_csv
 from mlpcnn.common.params import check_distinct, check_keys
 from mlpcnn.faces.analysis import (
+    TIE_RULE,
     batch_loss_table,
     distinct,
     lr_of,
     probs_table,
     score_runs,
     seed_summary,
+    tied_runs,
 )
 from mlpcnn.faces.baselines import resolve_precision
 from mlpcnn.faces.strategies import (
@@ -118,6 +120,8 @@ def main() -> None:
             "backbone": backbone if uses_backbone else None,
             "runs": {n: scored[n] for n in done.sweep}, "best_run_by_val_acc": done.chosen,
             "best_lr_by_val_acc": lr_of(done.chosen),
+            "tied_on_val_acc": tied_runs({n: runs[n].val_acc for n in done.sweep}, done.chosen),
+            "tie_rule": TIE_RULE,
             "best_val_acc": runs[done.chosen].val_acc, "best_test_acc": runs[done.chosen].test_acc,
             "chosen_over_seeds": seeds, "diagnosis": done.diagnosis,
             "training": training(strategy, settings),

@@ -17,6 +17,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+import torch
 from stage_faces import require_face_arrays, run_faces
 from stage_shared import PLOTS, InputError, read_params, read_summary
 
@@ -26,15 +27,17 @@ from mlpcnn.faces.analysis import (
     best_two_and_worst,
     chosen_probs,
     extra_pairs,
+    image_traits,
     mismatched_test_images,
     paired_comparisons,
-    q2_examples,
     q2_pairs,
+    q2_rows,
     rank_baselines,
     records,
     row,
     runs_table,
 )
+from mlpcnn.faces.baselines import residual_energy
 from mlpcnn.faces.figures import plot_lr_sweeps, plot_q2_examples
 from mlpcnn.faces.strategies import COURSE
 
@@ -70,15 +73,15 @@ def main() -> None:
     probs = {s: chosen_probs(summaries[s], read["test_probs"][s]) for s in strategies}
     ranking = rank_baselines({s: summaries[s]["chosen_over_seeds"] for s in course})
     constant = {s: summaries[s]["runs"][chosen[s]]["constant"] for s in strategies}
-    q2 = []
-    for best, worst in q2_pairs(ranking, constant):
-        frame = pd.DataFrame({"file": read["test_probs"][best]["file"], "label": labels}
-                             | {f"{s}/{chosen[s]}": probs[s][next(iter(probs[s]))]
-                                for s in (best, worst)})  # fmt: skip
-        pair = {"best": row(runs, best, chosen[best]), "worst": row(runs, worst, chosen[worst])}
-        q2.append(pair | q2_examples(frame, (best, chosen[best]), (worst, chosen[worst]), SHOWN))
+    first_seed = {s: p[next(iter(p))] for s, p in probs.items()}
+    files = read["test_probs"][strategies[0]]["file"]
+    q2 = q2_rows(q2_pairs(ranking, constant), runs, chosen, first_seed, labels, files, SHOWN)
     with np.load(require_face_arrays()) as arrays:
         test_images = arrays["test_scratch"]  # one read of the member, not one per image
+        cues = arrays.get("test_cues")  # drawn cue strengths: the stand-in only
+    energy = residual_energy(torch.from_numpy(test_images)).mean(axis=1)
+    for q in q2:
+        q["shown_traits"] = image_traits(q["shown_test_indices"], labels, energy, cues)
     plot_q2_examples(test_images, q2, OUT / "best_right_worst_wrong.png", SHOWN, kind)
 
     q1 = best_two_and_worst(runs[runs["course"]])
@@ -92,12 +95,13 @@ def main() -> None:
                "rows": records(q1)},
         "ranking": ranking,
         "baselines": {s: {"run": chosen[s], "lr": m["best_lr_by_val_acc"], "rates": len(m["runs"]),
+                          "tied_on_val_acc": m["tied_on_val_acc"], "tie_rule": m["tie_rule"],
                           "constant": constant[s], "precision": m["precision"],
                           "training": m["training"], **m["chosen_over_seeds"]}
                       for s, m in summaries.items()},
         "comparisons": paired_comparisons(labels, {s: probs[s] for s in course},
                                           list(combinations(ranking, 2))),
-        "extra_comparisons": paired_comparisons(labels, probs, extra_pairs(strategies, ranking[0])),
+        "extra_comparisons": paired_comparisons(labels, probs, extra_pairs(strategies, COURSE)),
         "diagnosis": {s: m["diagnosis"] for s, m in summaries.items() if m["diagnosis"]},
         "q2": q2,
         "chosen_by_val": {s: row(runs, s, chosen[s]) for s in strategies},

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
 from stage_faces import COURSE, FACE_ARRAYS, read_backbone_record, run_faces
 from stage_shared import PLOTS, load_params, naming
 
-from mlpcnn.common.io import write_arrays, write_json
+from mlpcnn.common.io import write_arrays, write_csv, write_json
 from mlpcnn.common.params import InvalidParam, check_keys
-from mlpcnn.faces.backbones import resolve_backbone
+from mlpcnn.common.pool import workers_from_environment
+from mlpcnn.faces.backbones import preset_text, resolve_backbone
 from mlpcnn.faces.data import (
     CLASSES,
+    CUES,
     SPLITS,
+    XGBOOST_INPUTS,
+    FaceArrays,
+    check_xgboost_input,
     content_hash,
     decode_split,
     extract_course_zip,
@@ -28,7 +34,8 @@ from mlpcnn.faces.data import (
     list_images,
     size_statistics,
 )
-from mlpcnn.faces.figures import plot_image_grid
+from mlpcnn.faces.figures import plot_image_grid, plot_spectra
+from mlpcnn.faces.spectrum import SIDE, class_spectra, peak_table, spectrum_table
 from mlpcnn.faces.standin import build_standin
 
 KEY = "prepare_faces"
@@ -36,10 +43,12 @@ STANDIN_KEYS = ("counts", "size", "seed")
 
 
 def main() -> None:
-    params = load_params(KEY, ("zip", "skip_unreadable", "standin"))
+    params = load_params(KEY, ("zip", "skip_unreadable", "xgboost_input", "standin"))
+    with naming(KEY):
+        check_xgboost_input(params["xgboost_input"])
     backbone = resolve_backbone(read_backbone_record()["backbone"])
     with tempfile.TemporaryDirectory() as scratch_dir:
-        root, kind = locate(params, Path(scratch_dir))
+        root, kind, cues = locate(params, Path(scratch_dir))
         images = list_images(root)
         # said first, so a run that found no course images (a fresh clone, a queued
         # experiment's temporary copy) can never switch data without saying so
@@ -48,19 +57,19 @@ def main() -> None:
         count = sum(len(files) for files in images.paths.values())
         print(f"prepare_faces: {count} images, {source}", file=sys.stderr, flush=True)
         decoded = {
-            s: decode_split(images, s, root, backbone.preprocess, params["skip_unreadable"])
+            s: decode_split(images, s, root, backbone.preprocess, params["skip_unreadable"],
+                            params["xgboost_input"])
             for s in SPLITS
-        }
+        }  # fmt: skip
+        spectra = class_spectra(root, decoded["train"].files, decoded["train"].labels)
         digest, sizes = content_hash(images, root), size_statistics(images)
-        plot_image_grid(
-            [decoded["train"].scratch[i] for i in _first_of_each_class(decoded["train"].labels, 6)],
-            PLOTS / KEY / "samples.png",
-            columns=6,
-            title=f"faces ({kind}): the first 6 real (top) and fake (bottom) training images, "
-            "resized to 224 px as the networks see them",
-        )
+        draw(decoded["train"], spectra, kind)
+    write_csv(PLOTS / KEY / "spectrum.csv", spectrum_table(spectra))
 
-    write_arrays(FACE_ARRAYS, kind=np.array(kind), backbone=np.array(backbone.name),
+    drawn = (
+        {} if cues is None else {f"{s}_cues": cue_table(a.files, cues) for s, a in decoded.items()}
+    )
+    write_arrays(FACE_ARRAYS, kind=np.array(kind), backbone=np.array(backbone.name), **drawn,
                  **{f"{s}_{k}": getattr(a, k) for s, a in decoded.items()
                     for k in ("scratch", "pretrained", "xgboost", "labels", "files")})  # fmt: skip
     write_json(
@@ -81,19 +90,33 @@ def main() -> None:
             "content_sha256": digest,
             "inputs": {
                 "scratch": "resize to 224 x 224, ToTensor",
-                "pretrained": f"{backbone.name} preset: resize, centre crop 224, normalise at use",
-                "xgboost": "resize to 224 x 224, centre crop 64, flatten: 12,288 values in [0, 1]",
+                "pretrained": f"{backbone.name} preset: {preset_text(backbone.preprocess)}, "
+                "normalise at use",
+                "xgboost": XGBOOST_INPUTS[params["xgboost_input"]],
             },
+            "spectrum_peaks": peak_table(spectra),
         },
     )
 
 
-def locate(params: dict, scratch_dir: Path) -> tuple[Path, str]:
-    """Where the images are and which dataset they are: course or stand-in."""
+def draw(train: FaceArrays, spectra: dict[str, np.ndarray], kind: str) -> None:
+    """The first training images of each class, and the two classes' mean spectra."""
+    plot_image_grid([train.scratch[i] for i in _first_of_each_class(train.labels, 6)],
+                    PLOTS / KEY / "samples.png", columns=6,
+                    title=f"faces ({kind}): the first 6 real (top) and fake (bottom) training "
+                    "images, at 224 px (the scratch network's input)")  # fmt: skip
+    plot_spectra(spectra["0_real"], spectra["1_fake"], PLOTS / KEY / "spectrum.png",
+                 title=f"faces ({kind}), training images: mean amplitude spectrum of the "
+                 f"high-pass residual, central {SIDE} px at full resolution")  # fmt: skip
+
+
+def locate(params: dict, scratch_dir: Path) -> tuple[Path, str, dict | None]:
+    """Where the images are, which dataset they are (course or stand-in) and, for the
+    stand-in, each file's drawn cues."""
     if params["zip"]:
-        return extract_course_zip(params["zip"], scratch_dir / "course"), "course"
+        return extract_course_zip(params["zip"], scratch_dir / "course"), "course", None
     if has_images(COURSE):
-        return COURSE, "course"
+        return COURSE, "course", None
     standin = params["standin"]
     with naming(KEY):
         check_keys(standin, STANDIN_KEYS, "standin")
@@ -108,8 +131,14 @@ def locate(params: dict, scratch_dir: Path) -> tuple[Path, str]:
                 f"counts: expected a positive count per class for train, val, test, got {counts!r}"
             )
     root = scratch_dir / "standin"
-    build_standin(root, {s: counts[s] for s in SPLITS}, standin["size"], standin["seed"])
-    return root, "standin"
+    cues = build_standin(root, {s: counts[s] for s in SPLITS}, standin["size"], standin["seed"],
+                         workers_from_environment())  # fmt: skip
+    return root, "standin", cues
+
+
+def cue_table(files: np.ndarray, cues: dict) -> np.ndarray:
+    """``(N, 4)`` drawn cue strengths in the order of ``files`` (NaN for a real image)."""
+    return np.array([astuple(cues[f]) if cues[f] else [np.nan] * len(CUES) for f in files])
 
 
 def _first_of_each_class(labels: np.ndarray, n: int) -> list[int]:

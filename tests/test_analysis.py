@@ -17,6 +17,7 @@ from mlpcnn.faces.analysis import (
     explain_constant,
     extra_pairs,
     final_loss,
+    image_traits,
     is_constant,
     lr_of,
     majority,
@@ -27,12 +28,14 @@ from mlpcnn.faces.analysis import (
     q2_examples,
     q2_pairs,
     rank_baselines,
+    ranking_verdict,
     roc_auc,
     row,
     runs_table,
     score_run,
     score_runs,
     seed_summary,
+    tied_runs,
     verdict,
     wilson,
 )
@@ -205,20 +208,70 @@ def test_verdict_words_and_majority_vote() -> None:
     assert majority(np.array([[0.9, 0.4], [0.2, 0.45]])).tolist() == [1, 0]  # split: the mean
 
 
-def test_explaining_a_constant_model() -> None:
-    def v(constant: bool, auc: float, p: float) -> dict:
-        return {"constant": constant, "test_auc": auc, "test_auc_p": p}
+def test_explaining_a_constant_model_asks_two_questions_apart() -> None:
+    """What makes the output depend on the image (both classes answered), and whether any
+    variant ranks the images better than chance: a model can do the first without the
+    second (the committed scratch run: batch statistics spread p(fake), AUC ~ 0.5)."""
+
+    def v(constant: bool, auc: float, p: float, one_class: bool = True) -> dict:
+        return {"constant": constant, "test_auc": auc, "test_auc_p": p, "one_class": one_class}
 
     names = ("as", ["train", "recomputed"], "longer")
-    stats = {"as": v(True, 0.5, 1.0), "train": v(False, 0.6, 0.03), "recomputed": v(True, 0.55, 0.2),
-             "longer": v(False, 0.7, 0.001)}  # fmt: skip
-    assert explain_constant(stats, *names) == ("running statistics", 0.03)
-    stats["train"] = v(False, 0.55, 0.08)  # varies, but not distinguishably from chance
-    assert explain_constant(stats, *names) == ("too few steps", 0.001)
-    stats["longer"] = v(True, 0.3, 0.001)  # ranks the wrong way round: no separation either
-    assert explain_constant(stats, *names) == ("neither", 0.08)
+    stats = {"as": v(True, 0.5, 1.0), "train": v(False, 0.6, 0.03, one_class=False),
+             "recomputed": v(True, 0.55, 0.2), "longer": v(False, 0.7, 0.001)}  # fmt: skip
+    found = explain_constant(stats, *names)
+    assert found["explanation"] == "running statistics"
+    assert found["ranking"] == "better than chance" and found["p_value"] == 0.001
+    assert found["ranked_by"] == ["train", "longer"]
+    # both classes with batch statistics, but no variant ranks: the output is explained,
+    # the weights learnt nothing
+    stats |= {"train": v(False, 0.51, 0.8, one_class=False), "longer": v(True, 0.3, 0.001)}
+    found = explain_constant(stats, *names)
+    assert (found["explanation"], found["ranking"]) == (
+        "running statistics",
+        "no better than chance",
+    )
+    assert found["p_value"] == 0.2  # the smallest of the variants' above 0.5; below 0.5 is 1
+    stats["train"] = v(True, 0.55, 0.08)  # one class still; the longer run answers both
+    stats["longer"] = v(False, 0.52, 0.6, one_class=False)
+    assert explain_constant(stats, *names)["explanation"] == "too few steps"
+    stats["longer"] = v(True, 0.52, 0.6)
+    assert explain_constant(stats, *names)["explanation"] == "neither"
     stats["as"] = v(False, 0.8, 0.0)
-    assert explain_constant(stats, *names) == ("not constant", None)
+    assert explain_constant(stats, *names)["explanation"] == "not constant"
+
+
+def test_ranking_verdict_reads_the_auc_interval_and_score_run_says_where_the_threshold_sits() -> (
+    None
+):
+    assert ranking_verdict(0.52, 0.61) == "better than chance"
+    assert ranking_verdict(0.45, 0.55) == "at chance"
+    assert ranking_verdict(0.30, 0.41) == "worse than chance"
+    assert ranking_verdict(None, None) is None
+    labels = np.array([0] * 50 + [1] * 50)
+    ranked = np.linspace(0.01, 0.45, 100)  # a perfect ranking, every image called real
+    scored = score_run(labels, ranked)
+    assert scored["test_acc"] == 0.5 and scored["test_auc"] == 1.0
+    assert scored["called_fake"] == 0.0 and scored["ranking"] == "better than chance"
+    assert score_run(labels, np.where(labels == 1, 0.9, 0.2))["called_fake"] == 0.5
+
+
+def test_tied_runs_are_the_others_at_the_chosen_validation_accuracy() -> None:
+    val = {"lr 0.1": 0.5, "lr 0.01": 0.5, "lr 0.001": 0.7, "lr 0.0001": 0.5}
+    assert tied_runs(val, "lr 0.1") == ["lr 0.01", "lr 0.0001"]
+    assert tied_runs(val, "lr 0.001") == []
+
+
+def test_image_traits_place_each_image_within_its_class() -> None:
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    energy = np.array([1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0])
+    cues = np.full((8, 4), np.nan)
+    cues[4:] = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.5, 0.5], [0.9, 0.9, 0.9, 0.9], [1, 1, 1, 1]]
+    traits = image_traits([0, 4], labels, energy, cues)
+    assert traits["energy_percentile"] == [12.5, 12.5]  # the lowest of four, in its class
+    assert traits["cues"] == [None, [0.1, 0.2, 0.3, 0.4]]
+    assert traits["cue_median_of_test_fakes"] == [0.7, 0.7, 0.7, 0.7]
+    assert "cues" not in image_traits([0], labels, energy, None)
 
 
 def test_q2_pairs_add_the_worst_working_baseline_when_the_worst_is_constant() -> None:
@@ -227,8 +280,9 @@ def test_q2_pairs_add_the_worst_working_baseline_when_the_worst_is_constant() ->
     assert q2_pairs(ranking, {"a": False, "b": False, "c": True, "d": True}) == [
         ("a", "d"), ("a", "b")]  # fmt: skip
     assert q2_pairs(["a", "d"], {"a": False, "d": True}) == [("a", "d")]  # no other left
-    assert extra_pairs(["finetune", "finetune_long", "handmade", "scratch"], "finetune") == [
-        ("finetune_long", "finetune"), ("handmade", "finetune")]  # fmt: skip
+    course = ("xgboost", "scratch", "finetune")
+    assert extra_pairs(["finetune", "finetune_long", "handmade", "scratch"], course) == [
+        ("finetune_long", "finetune"), ("handmade", "scratch"), ("handmade", "finetune")]  # fmt: skip
 
 
 LABELS = np.array([0, 0, 0, 1, 1, 1, 1, 0])

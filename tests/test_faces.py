@@ -6,7 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from torchvision.transforms import functional
 
+from mlpcnn.common.params import InvalidParam
+from mlpcnn.faces.backbones import preset_preprocess, preset_text
 from mlpcnn.faces.data import (
     CLASSES,
     SPLITS,
@@ -16,9 +19,9 @@ from mlpcnn.faces.data import (
     extract_course_zip,
     has_images,
     list_images,
-    size_statistics,
 )
-from mlpcnn.faces.standin import build_standin
+from mlpcnn.faces.spectrum import class_spectra, peak_ratio, peak_table
+from mlpcnn.faces.standin import Cues, build_standin, standin_array
 
 IDENTITY = lambda image: image.resize((224, 224))  # noqa: E731  (a stand-in for a backbone preset)
 
@@ -103,22 +106,62 @@ def test_decoded_inputs_have_the_baselines_shapes(tmp_path: Path) -> None:
     arrays = decode_split(list_images(root), "test", root, IDENTITY)
     assert arrays.scratch.dtype == np.uint8 and arrays.scratch.shape == (4, 3, 224, 224)
     assert arrays.xgboost.shape == (4, 3 * 64 * 64)
-    # the XGBoost crop is the centre 64 x 64 of the 224 resize, channel-major
-    assert np.array_equal(
-        arrays.xgboost[0].reshape(3, 64, 64), arrays.scratch[0][:, 80:144, 80:144]
-    )
+    image = Image.open(root / "test" / "0_real" / "0.png")
+    # XGBoost's pixels: the whole image resized to 64 x 64, channel-major
+    whole = np.asarray(functional.resize(image, [64, 64])).transpose(2, 0, 1)
+    assert np.array_equal(arrays.xgboost[0].reshape(3, 64, 64), whole)
+    # or, as the course notebook, the centre 64 x 64 of the 224 resize
+    crop = decode_split(list_images(root), "test", root, IDENTITY, xgboost_input="centre_crop")
+    assert np.array_equal(crop.xgboost[0].reshape(3, 64, 64), arrays.scratch[0][:, 80:144, 80:144])
     assert arrays.files[0] == "test/0_real/0.png" and arrays.labels.tolist() == [0, 0, 1, 1]
+    with pytest.raises(InvalidParam, match="xgboost_input: expected one of resize, centre_crop"):
+        decode_split(list_images(root), "test", root, IDENTITY, xgboost_input="crop")
 
 
-def test_a_standin_at_256_px_arrives_as_224_and_64_through_the_course_transforms(
-    tmp_path: Path,
+def bar_width(image: np.ndarray) -> float:
+    """Width in pixels of the bright bar across the middle row of ``(3, H, W)`` uint8."""
+    row = image.mean(axis=0)[image.shape[1] // 2].astype(float)
+    return float(((row - row.min()) / np.ptp(row)).sum())  # a blurred edge counts by its share
+
+
+@pytest.mark.parametrize("backbone", ["efficientnet_lite0", "resnet18"])
+def test_every_baselines_own_transform_shrinks_a_standin_image(
+    tmp_path: Path, backbone: str
 ) -> None:
-    build_standin(tmp_path, {"train": 1, "val": 1, "test": 1}, size=256, seed=0)
-    images = list_images(tmp_path)
-    assert size_statistics(images)["width_max"] == 256 == size_statistics(images)["height_min"]
-    arrays = decode_split(images, "test", tmp_path, IDENTITY)
-    assert arrays.scratch.shape == (2, 3, 224, 224)  # shrunk, as a photo is
-    assert arrays.xgboost.shape == (2, 3 * 64 * 64)
+    """The default stand-in (512 px) through each baseline's real transform (the pretrained
+    backbone's own preset, the scratch resize, both XGBoost inputs): a 96-px bar across its
+    middle comes out narrower in every input, so the generator's traces shrink as a
+    photo's do. (At 256 px the pretrained preset, a 256 resize, left the image as it was.)"""
+    rng = np.random.default_rng(0)
+    array = standin_array(rng, 512, Cues.drawn(rng))
+    array[232:280] = 0.0
+    array[240:272, 208:304] = 1.0  # a white bar, 96 px wide, on a black band
+    root = tmp_path / "standin"
+    for split in ("train", "val", "test"):
+        for name in ("0_real", "1_fake"):
+            (root / split / name).mkdir(parents=True)
+            Image.fromarray((array * 255).round().astype(np.uint8)).save(
+                root / split / name / "0.png"
+            )
+    images = list_images(root)
+    assert preset_text(preset_preprocess(backbone)).startswith("resize the shorter side to 256")
+    preset = decode_split(images, "test", root, preset_preprocess(backbone))
+    cropped = decode_split(images, "test", root, IDENTITY, xgboost_input="centre_crop")
+    widths = {
+        "pretrained": bar_width(preset.pretrained[0]),
+        "scratch": bar_width(preset.scratch[0]),
+        "xgboost (resize)": bar_width(preset.xgboost[0].reshape(3, 64, 64)),
+        "xgboost (centre crop)": bar_width(cropped.xgboost[0].reshape(3, 64, 64)),
+    }
+    expected = {
+        "pretrained": 48,
+        "scratch": 42,
+        "xgboost (resize)": 12,
+        "xgboost (centre crop)": 42,
+    }
+    for name, width in widths.items():
+        assert width == pytest.approx(expected[name], abs=3), name
+        assert width < 96 * 0.6, f"{name} does not shrink the image: bar {width:.1f} px of 96"
 
 
 def test_course_zip_with_and_without_the_layout(tmp_path: Path) -> None:
@@ -212,3 +255,58 @@ def test_has_images_ignores_the_readme(tmp_path: Path) -> None:
     assert not has_images(tmp_path)
     course_folder(tmp_path)
     assert has_images(tmp_path)
+
+
+def residual(image: np.ndarray) -> np.ndarray:
+    """The grey image minus its blur: the finest scales, where noise and texture live."""
+    from scipy.ndimage import gaussian_filter
+
+    grey = image.mean(axis=-1)
+    return grey - gaussian_filter(grey, 1.0)
+
+
+def test_each_generator_cue_is_present_where_it_should_be() -> None:
+    """The same image drawn with one cue at full strength against none (same random draws)."""
+    from mlpcnn.faces.standin import face
+
+    def drawn(cues: Cues) -> np.ndarray:
+        return standin_array(np.random.default_rng(3), 256, cues)
+
+    plain = drawn(Cues())
+    _, (cx, cy), (rx, ry) = face(np.random.default_rng(3), 256)
+    y, x = np.mgrid[0:256, 0:256] / 256
+    inside = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2
+    skin = (inside < 0.6) & (np.abs(y - cy) < 0.1 * ry)  # cheeks: between eyes and mouth
+    outside = inside > 1.2
+    # the up-sampling fingerprint: a peak at a period of 2 px that the plain image lacks
+    ratio = {k: peak_ratio(np.fft.fftshift(np.abs(np.fft.fft2(residual(a)))), 0.5)
+             for k, a in (("plain", plain), ("fake", drawn(Cues(fingerprint=1.0))))}  # fmt: skip
+    assert ratio["fake"] > 5 and ratio["plain"] < 2, ratio
+    # colour and noise: less sensor noise and less saturated colour than a camera's
+    generated = drawn(Cues(colour_noise=1.0))
+    assert residual(generated)[outside].std() < 0.8 * residual(plain)[outside].std()
+    chroma = lambda a: (a - a.mean(axis=-1, keepdims=True)).std()  # noqa: E731
+    assert chroma(generated) < 0.9 * chroma(plain)
+    # the seam: the pasted face blurred inside, the background untouched
+    seam = drawn(Cues(seam=1.0))
+    assert np.abs(seam - plain)[outside].max() < 1e-12
+    assert residual(seam)[skin].std() < 0.8 * residual(plain)[skin].std()
+    # the skin's texture: smoother on the face, the background untouched
+    smooth = drawn(Cues(texture=1.0))
+    assert np.abs(smooth - plain)[outside].max() < 1e-12
+    assert residual(smooth)[skin].std() < 0.8 * residual(plain)[skin].std()
+
+
+def test_the_fakes_mean_spectrum_has_the_generator_peaks_and_the_reals_does_not(
+    tmp_path: Path,
+) -> None:
+    """Stored as JPEG with every cue drawn per image, as the stage builds them: the peaks at
+    periods of 2 and 4 px stand out in the fakes' mean spectrum and not in the reals'."""
+    build_standin(tmp_path, {"train": 10, "val": 1, "test": 1}, size=512, seed=0)
+    images = list_images(tmp_path)
+    files = [str(p.relative_to(tmp_path)) for p in images.paths["train"]]
+    spectra = class_spectra(tmp_path, files, images.labels["train"])
+    peaks = peak_table(spectra)
+    for period in ("period_2px", "period_4px"):
+        assert peaks[period]["1_fake"] > 2 * peaks[period]["0_real"], peaks
+    assert peaks["period_2px"]["0_real"] < 2, peaks

@@ -452,7 +452,7 @@ def test_report_covers_every_section(repo: Path) -> None:
     assert titles == ["## Findings", "## Results at a glance", "## Data", "## 6.1 Q1: learning rate", "## 6.1 Q2: epochs", "## 6.1 Q3: batch norm",
                       "## 6.1 Q4: batch size", "## 6.2 Q1-Q4: depth and width",
                       f"## 6.2 Q5-Q6: gradients of a {DEEP}-layer network", "## 6.2 Q7: implicit (sine) encoding",
-                      "## 7.1: deepfake baselines", "## 7.2: error analysis",
+                      "## 7.4: deepfake baselines", "## 7.6: error analysis",
                       "## Appendix: the run"]  # fmt: skip
     assert "are missing" not in report and "is not in this run" not in report
     assert "**standin**: a synthetic stand-in" in report
@@ -542,7 +542,8 @@ def test_implicit_encoding_and_sweep(repo: Path) -> None:
 
 
 STANDIN_OUTPUTS = ("dvc.lock", "data/prepared/faces.npz", "plots/prepare_faces/summary.json",
-                   "plots/prepare_faces/samples.png")  # fmt: skip
+                   "plots/prepare_faces/samples.png", "plots/prepare_faces/spectrum.png",
+                   "plots/prepare_faces/spectrum.csv")  # fmt: skip
 
 
 def course_fixture(folder: Path, per_class: int = 2) -> None:
@@ -692,7 +693,7 @@ def test_deepfake_baselines_and_error_analysis(repo: Path) -> None:
         assert q2["fewer_than_five"] == (len(q2["shown_files"]) < 5)
     for png in ("test_acc_vs_lr", "best_right_worst_wrong"):
         assert (repo / f"plots/error_analysis/{png}.png").read_bytes()[:4] == b"\x89PNG"
-    report = sections((repo / "report/REPORT.md").read_text())["## 7.1: deepfake baselines"]
+    report = sections((repo / "report/REPORT.md").read_text())["## 7.4: deepfake baselines"]
     reference = report.index("### Reference (course data)")
     assert "85.00%" in report[reference:] and "85.00%" not in report[:reference]
 
@@ -796,6 +797,7 @@ def param_error(repo: Path, monkeypatch: pytest.MonkeyPatch, stage: str, *args: 
         ("mlp_batchnorm", {"base_arm": "plain"}, "mlp_batchnorm.base_arm: expected one of ['base', 'batchnorm', 'standardised'], got 'plain'"),
         ("implicit_encoding", {"seeds": [0, 0]}, "implicit_encoding.seeds: expected a non-empty list of distinct integers, got [0, 0]"),
         ("mlp_select", {"fit_rule": {"overfit_gapp": 0.1}}, "mlp_select.fit_rule.overfit_gapp: unknown key (known: overfit_gap, overfit_rise, underfit_margin)"),
+        ("prepare_faces", {"xgboost_input": "crop"}, "prepare_faces.xgboost_input: expected one of resize, centre_crop, got 'crop'"),
     ],
 )  # fmt: skip
 def test_bad_param_fails_before_training_naming_the_key(

@@ -101,7 +101,7 @@ def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run
     sections = [line for line in report.splitlines() if line.startswith("## ")]
     # The answers first, then the headline results, the run's details last.
     assert sections[:4] == ["## Findings", "## Results at a glance", "## Data", sections[3]]
-    assert sections[3].startswith("## 6.1 Q1") and sections[-2].startswith("## 7.2")
+    assert sections[3].startswith("## 6.1 Q1") and sections[-2].startswith("## 7.6")
     assert sections[-1] == "## Appendix: the run"
     assert "| mlp_learning_rate | 12.5 |" in report
 
@@ -203,7 +203,9 @@ def test_a_missing_figure_is_said_not_linked() -> None:
 def faces_run(baseline: str, acc: float, half: float, lr: float | None = 0.001, **more) -> dict:
     return {"baseline": baseline, "run": "default" if lr is None else f"lr {lr:g}", "lr": lr,
             "val_acc": acc, "test_acc": acc, "test_acc_low": acc - half,
-            "test_acc_high": acc + half, "test_auc": 0.9, "final_train_loss": None} | more  # fmt: skip
+            "test_acc_high": acc + half, "test_auc": 0.9, "test_auc_low": 0.86,
+            "test_auc_high": 0.94, "ranking": "better than chance", "called_fake": 0.5,
+            "test_n": 400, "final_train_loss": None} | more  # fmt: skip
 
 
 def seed_block(mean: float, n: int = 3, lr: float | None = 0.001, constant: int = 0) -> dict:
@@ -212,7 +214,8 @@ def seed_block(mean: float, n: int = 3, lr: float | None = 0.001, constant: int 
             "seeds": list(range(n)), "constant_seeds": list(range(constant)),
             "test_acc": {"mean": mean, "low": mean - 0.02 if n > 1 else None,
                          "high": mean + 0.02 if n > 1 else None, "n": n},
-            "val_acc": {"mean": mean, "low": None, "high": None, "n": n}}  # fmt: skip
+            "val_acc": {"mean": mean, "low": None, "high": None, "n": n},
+            "per_seed": [faces_run("x", mean, 0.03, lr=lr) | {"seed": k} for k in range(n)]}  # fmt: skip
 
 
 def pair(a: str, b: str, p_holm: float, verdict: str, a_only: int = 30, b_only: int = 5) -> dict:
@@ -240,6 +243,13 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
                      "epochs": 4, "schedule": "cosine", "augment": "flips"}}}  # fmt: skip
     baselines["finetune"] |= {"rates": 5, "training": {"epochs": 1, "schedule": "constant",
                                                        "augment": None}}  # fmt: skip
+    # seed 1 ranks well but calls 15% of the images fake: a threshold failure
+    baselines["finetune"]["per_seed"][1] |= {
+        "called_fake": 0.15,
+        "test_auc": 0.84,
+        "test_acc": 0.64,
+    }
+    baselines["scratch"]["tied_on_val_acc"] = ["lr 0.01", "lr 0.001"]
     worst = faces_run("scratch", 0.5, 0.05, lr=1e-05, final_train_loss=0.69)
     best = faces_run("scratch", 0.52, 0.05, lr=0.01, final_train_loss=0.40)
 
@@ -248,7 +258,11 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
                 "candidates": shown, "shown_files": [f"test/1_fake/{i}.jpg" for i in range(shown)],
                 "shown_labels": ["fake"] * shown, "best_p_fake": [0.9] * shown,
                 "worst_p_fake": [0.1] * shown, "fewer_than_five": shown < 5,
-                "candidates_by_class": {"real": 0, "fake": shown}, "worst_constant": constant}  # fmt: skip
+                "candidates_by_class": {"real": 0, "fake": shown}, "worst_constant": constant,
+                "shown_traits": {"energy_percentile": [10.0] * shown,
+                                 "cue_names": ["fingerprint", "colour_noise", "seam", "texture"],
+                                 "cues": [[0.1, 0.9, 0.2, 0.6]] * shown,
+                                 "cue_median_of_test_fakes": [0.5] * 4}}  # fmt: skip
 
     variant = {"test_acc": 0.5, "test_acc_low": 0.45, "test_acc_high": 0.55, "test_auc": 0.5,
                "test_auc_low": 0.44, "test_auc_high": 0.56, "p_fake_spread": 0.01,
@@ -284,12 +298,13 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
         "diagnosis": {
             "scratch": {
                 "explanation": "running statistics",
+                "ranking": "no better than chance",
                 "p_value": 0.049,
+                "ranked_by": [],
                 "longer_steps": 44,
                 "variants": {
                     "as trained": variant,
-                    "recomputed": variant
-                    | {"constant": False, "test_auc": 0.8, "test_auc_low": 0.75},
+                    "recomputed": variant | {"constant": False, "one_class": False},
                 },
             }
         },
@@ -297,7 +312,7 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
             "rule": "the rule",
             "rows": [
                 best | {"role": "best", "ties": ""},
-                worst | {"role": "worst", "ties": "lr 0.1"},
+                worst | {"role": "worst", "ties": "lr 0.1", "ranking": "at chance"},
             ],
         },
         "q2": [q2("scratch", constant_worst)] + ([q2("xgboost", False)] if constant_worst else []),
@@ -305,56 +320,85 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
     references = {"deepfake_test_acc": [{"report": "A", "values": {"finetune": 0.8125}}]}
     faces = {"counts": {"train": {"0_real": 300, "1_fake": 300}, "val": {"0_real": 100, "1_fake": 100},
                         "test": {"0_real": 200, "1_fake": 200}},
-             "image_size": {"width_max": 256}}  # fmt: skip
+             "image_size": {"width_max": 512},
+             "inputs": {"scratch": "resize to 224 x 224", "xgboost": "resize to 64 x 64"},
+             "spectrum_peaks": {"period_2px": {"0_real": 0.9, "1_fake": 12.5}}}  # fmt: skip
     return Study({"error_analysis": analysis, "prepare_faces": faces}, references=references)
 
 
-def test_faces_sections_rank_by_seeds_test_pairs_and_name_constant_models() -> None:
-    from mlpcnn.report.faces import section_deepfake, section_errors
+def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> None:
+    from mlpcnn.report.faces import section_deepfake, section_errors, source_line
 
-    text = section_deepfake(faces_study("standin", shown=2))
+    study = faces_study("standin", shown=2)
+    text = section_deepfake(study)
     main, reference = text.split("### Reference (course data)")
     assert "81.25%" in reference and "81.25%" not in main  # course figures in their own table
     assert "not compared" in reference
-    assert "**Every number in this section comes from the synthetic stand-in" in main
-    assert "tied" not in text.lower()
-    assert "finetune > linear_probe > xgboost > scratch" in main
-    assert "2 of 3 pairs are distinguishable; not distinguishable: linear_probe vs xgboost " \
-        "(majority votes; 3 distinct fits on the side with fewer, Holm p = 0.500)." in main  # fmt: skip
-    assert "Borderline (adjusted p between 0.01 and 0.1: a rerun on another CPU can move it): " \
-        "finetune vs linear_probe (Holm p = 0.040)." in main  # fmt: skip
-    assert "Precision: bfloat16 autocast" in main
+    answer = main.split("**Answer.** ")[1].split("\n")[0]
+    assert answer.startswith("After one epoch, finetune tells real from fake best, at 85.00% "
+                             "[83.00, 87.00], 3 seeds test accuracy, ahead of linear_probe")  # fmt: skip
+    assert "(borderline)" in answer  # the runner-up's pair: Holm p 0.04
+    assert "scratch is last at 50.00% [48.00, 52.00], 3 seeds" in answer
+    assert (
+        "These are the stand-in's numbers: the order is a property of its traces" in answer
+        and answer.count(". ") <= 3
+    )
+    assert "**What the stand-in can and cannot tell.**" in main and "512 px" in main
+    assert "| up-sampling fingerprint |" in main and "| 2 px | 0.90 | 12.50 |" in main
+    assert "| xgboost | resize to 64 x 64 |" in main
+    assert "lr 0.1 (tied with 2 other rates; the first in the sweep)" in main
+    assert "A tie goes to the first rate in the sweep's order." in main
+    assert "60.00% (all 3 seeds the same)" in main  # one fit: no zero-width interval
+    assert "[50.00, 50.00]" not in main
+    assert "| better than chance | 50% |" in main
+    assert "2 of 3 pairs differ image by image" in main
     assert "| linear_probe vs xgboost | 10 | 8 |" in main
-    assert "not distinguishable (majority votes; 3 distinct fits on the side with fewer)" in main
     assert "Constant runs (rule: one class for every image): scratch (3 of 3 seeds)" in main
-    assert "85.00% [83.00, 87.00], 3 seeds" in main
-    assert "600 / 200 / 400 (the course: about 1,400 / 200 / 400)" in main
-    assert "one epoch is 19 batches of 32 (the course: 44)" in main
-    assert "### Why scratch is constant" in main and "**running statistics** (Mann-Whitney " \
-        "p = 0.049, borderline: a rerun on another CPU can flip it)" in main  # fmt: skip
-    assert "finetune_long changes four things against finetune: 4 epochs instead of 1; a " \
-        "cosine schedule instead of constant; augmentation (flips); one fixed rate (lr 0.0001; " \
-        "finetune chose lr 0.001 on validation) instead of a sweep; the comparison credits none " \
-        "of them alone" in main  # fmt: skip
-    assert "60.00%, deterministic (3 seeds, one fit)" in main
-    assert "Each compared with what it changes: finetune_long is higher than finetune (30 vs 5 " \
-        "test images right for one only, McNemar p = 0.001, Holm p = 0.002 over 3)" in main  # fmt: skip
-    assert "handmade is lower than finetune (2 vs 40" in main
+    assert "### Why scratch is constant" in main
+    assert "That comes from batch norm's running statistics" in main
+    assert "No variant ranks the test images better than chance (smallest p = 0.049, " \
+        "borderline): the weights learnt nothing" in main  # fmt: skip
+    assert "| up-sampling fingerprint | colour and noise | blending seam | smooth skin |" in \
+        section_errors(study)  # fmt: skip
+    assert "finetune_long changes four things against finetune" in main
+    assert "resamples the finest traces" in main
+    assert "Holm over these 2 pairs" in main and "| handmade vs finetune | 2 | 40 |" in main
+    assert "Deepfake precision: bfloat16 autocast" in source_line(study)
+    assert "without native bfloat16 runs float32" in source_line(study)
     working = section_deepfake(faces_study("course", shown=5, constant_worst=False))
     assert "No chosen run is constant" in working and "synthetic stand-in" not in working
+    assert "What the stand-in can" not in working
 
-    errors = section_errors(faces_study("standin", shown=2))
-    assert "shown: all 2 such images" in errors
-    assert "takes a smaller step (lr 1e-05) than its best (lr 0.01)" in errors
-    assert "about ln 2, the loss of a constant guess" in errors
-    assert "not distinguishable from chance" in errors
-    assert "No real image qualifies: scratch's mistakes among them are all fake images" in errors
-    assert "scratch's run is constant" in errors and "ordered by finetune's confidence" in errors
+    errors = section_errors(study)
+    assert errors.startswith("## 7.6: error analysis")
+    q1 = errors.split("**Answer.** ")[1].split("\n")[0]
+    assert q1.startswith("The best runs of scratch rank the test images better than chance.")
+    assert "Of the worst runs, scratch ends the epoch with a training loss near ln 2" in q1
+    assert "the threshold's failure: finetune seed 1 (AUC 0.840, calls 15% fake)." in q1
     assert (
-        "**Q2, against the worst baseline that is not constant**: finetune against xgboost"
+        "| finetune | 1 | 64.00% | 0.840 [0.86, 0.94] | better than chance | 15% | fails |"
         in errors
     )
+    assert (
+        "| finetune | 0 | 85.00% | 0.900 [0.86, 0.94] | better than chance | 50% | holds |"
+        in errors
+    )
+    assert "takes a smaller step (lr 1e-05) than its best (lr 0.01)" in errors
+    assert "shown: all 2 such images" in errors
+    assert "No real image qualifies: scratch's mistakes among them are all fake images" in errors
+    assert "scratch's run is constant" in errors and "ordered by finetune's confidence" in errors
+    assert "The shown images are 2 fake; every fake one has less fine-scale energy than most " \
+        "fake test images; every fake one carries a weaker up-sampling fingerprint and " \
+        "blending seam than the median test fake." in errors  # fmt: skip
+    assert "Against the worst baseline that is not constant: finetune against xgboost" in errors
     assert "5 of the 5" in section_errors(faces_study("standin", shown=5))
+
+
+def test_the_reports_stand_in_traces_are_the_generators() -> None:
+    from mlpcnn.faces.data import CUES
+    from mlpcnn.report.faces import STANDIN_CUES
+
+    assert tuple(STANDIN_CUES) == CUES
 
 
 def test_q1_reads_a_sweep_of_constant_runs_as_tie_breaks() -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mlpcnn.common.stats import holm, mcnemar, seed_interval
+from mlpcnn.faces.data import CUES
 from mlpcnn.verdicts.paired import BORDERLINE  # an adjusted p there can cross 0.05 on another CPU
 
 if TYPE_CHECKING:  # the baselines import torch; reading their results needs none of it
@@ -115,8 +116,13 @@ def _constant(probs: np.ndarray, p_value: Callable[[], float | None], alpha: flo
 
 def score_run(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | int | bool | None]:
     """A run's test accuracy (threshold 0.5) with its Wilson interval, its ROC AUC with
-    :func:`auc_interval` and :func:`auc_p_value`, the spread of its p(fake) (max - min)
-    and whether it is constant (:func:`is_constant`); the AUC and its test computed once."""
+    :func:`auc_interval` and :func:`auc_p_value`, the spread of its p(fake) (max - min),
+    whether it is constant (:func:`is_constant`), the share of test images it calls fake
+    (where the threshold sits against the classes' 50%) and how it ranks the images
+    (:func:`ranking_verdict`); the AUC and its test computed once.
+
+    Accuracy reads the threshold, the AUC the ranking: a run can rank the images well and
+    still call nearly all of them one class."""
     labels, probs = np.asarray(labels), np.asarray(probs, dtype=np.float64)
     correct = int(((probs > 0.5).astype(np.int64) == labels).sum())
     low, high = wilson(correct, len(labels))
@@ -137,7 +143,25 @@ def score_run(labels: np.ndarray, probs: np.ndarray) -> dict[str, float | int | 
         "p_fake_spread": float(np.ptp(probs)) if finite else None,
         "one_class": bool(finite and len(np.unique(probs > 0.5)) == 1),
         "constant": _constant(probs, lambda: p),
+        "called_fake": float((probs > 0.5).mean()) if finite else None,
+        "ranking": ranking_verdict(auc_low, auc_high),
     }
+
+
+RANKING_RULE = (
+    "by the 95% interval of the ROC AUC: better than chance when it lies above 0.5, "
+    "worse than chance (the classes the wrong way round) when below, at chance when it "
+    "holds 0.5"
+)
+
+
+def ranking_verdict(auc_low: float | None, auc_high: float | None) -> str | None:
+    """:data:`RANKING_RULE`; None where the AUC is undefined (one class, or diverged)."""
+    if auc_low is None or auc_high is None:
+        return None
+    if auc_low > 0.5:
+        return "better than chance"
+    return "worse than chance" if auc_high < 0.5 else "at chance"
 
 
 def order_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -230,6 +254,15 @@ def lr_of(run: str) -> float | None:
     return None if run == "default" else float(run.removeprefix("lr "))
 
 
+TIE_RULE = "a tie on validation accuracy goes to the first rate in the sweep's order"
+
+
+def tied_runs(val_acc: Mapping[str, float], chosen: str) -> list[str]:
+    """The other runs with the chosen run's validation accuracy (:data:`TIE_RULE` broke
+    the tie), in the sweep's order."""
+    return [n for n, acc in val_acc.items() if n != chosen and acc == val_acc[chosen]]
+
+
 def choose_run(strategy: str, runs: Mapping[str, RunResult]) -> str:
     """The run chosen on validation accuracy, ties to the first in the params' order (no
     test figure enters the choice). XGBoost's learning rates beside its defaults are an
@@ -262,12 +295,13 @@ def chosen_probs(summary: dict, probs: pd.DataFrame) -> dict[int, np.ndarray]:
     return {k: probs[run if i == 0 else seed_run(run, k)].to_numpy() for i, k in enumerate(seeds)}
 
 
-def extra_pairs(strategies: list[str], best: str) -> list[tuple[str, str]]:
+def extra_pairs(strategies: list[str], course: tuple[str, ...]) -> list[tuple[str, str]]:
     """The extras' comparisons, each against what it changes: several epochs against one,
     the pretrained architecture from scratch against fine-tuning it and against the
-    course's scratch ResNet18, the hand-made detector against the best baseline."""
+    course's scratch ResNet18; the hand-made detector (three numbers an image) against
+    each of the ``course`` baselines, so that its place among them is tested."""
     pairs = [("finetune_long", "finetune"), ("scratch_backbone", "finetune"),
-             ("scratch_backbone", "scratch"), ("handmade", best)]  # fmt: skip
+             ("scratch_backbone", "scratch"), *(("handmade", b) for b in course)]  # fmt: skip
     return [(a, b) for a, b in pairs if a in strategies and b in strategies and a != b]
 
 
@@ -387,16 +421,20 @@ def mismatched_test_images(files: Mapping[str, pd.Series]) -> str | None:
 def explain_constant(
     variants: Mapping[str, dict],
     as_trained: str,
-    recomputed: list[str],
+    batch_statistics: list[str],
     longer: str,
     alpha: float = ALPHA,
-) -> tuple[str, float | None]:
-    """Which explanation of a constant model the diagnosis supports (see
-    :mod:`mlpcnn.faces.diagnosis`), and the p-value it rests on. A variant *separates*
-    the classes when its ROC AUC is above 0.5 with Mann-Whitney p < alpha. ``running
-    statistics`` when the same weights with batch statistics (``recomputed`` variants)
-    separate them; else ``too few steps`` when the longer run does; else ``neither`` (p:
-    the smallest of the variants'); ``not constant`` when the model as trained was not."""
+) -> dict:
+    """Two questions about a constant model (see :mod:`mlpcnn.faces.diagnosis`), each
+    answered by a rule.
+
+    ``explanation``: what makes the output depend on the image, i.e. predict both classes:
+    ``running statistics`` when a ``batch_statistics`` variant of the same weights does;
+    else ``too few steps`` when the longer run does; else ``neither``; ``not constant``
+    when the model as trained was not. ``ranking``: whether any variant ranks the test
+    images better than chance (ROC AUC above 0.5 with Mann-Whitney p < alpha), with
+    ``p_value`` the smallest such p of the variants and ``ranked_by`` those that do.
+    The two can differ: batch statistics may spread the answers without ordering them."""
 
     def p(name: str) -> float:
         v = variants[name]
@@ -404,13 +442,22 @@ def explain_constant(
         return v["test_auc_p"] if above and v.get("test_auc_p") is not None else 1.0
 
     if not variants[as_trained]["constant"]:
-        return "not constant", None
-    best = min(recomputed, key=p)
-    if p(best) < alpha:
-        return "running statistics", p(best)
-    if p(longer) < alpha:
-        return "too few steps", p(longer)
-    return "neither", min(p(best), p(longer))
+        return {"explanation": "not constant", "ranking": None, "p_value": None, "ranked_by": []}
+    both = [n for n in (*batch_statistics, longer) if not variants[n]["one_class"]]
+    explanation = (
+        "running statistics" if set(both) & set(batch_statistics)
+        else "too few steps" if longer in both
+        else "neither"
+    )  # fmt: skip
+    others = [*batch_statistics, longer]
+    ranked_by = [n for n in others if p(n) < alpha]
+    return {
+        "explanation": explanation,
+        "ranking": "better than chance" if ranked_by else "no better than chance",
+        "p_value": min(p(n) for n in others),
+        "ranked_by": ranked_by,
+        "answers_both_classes": both,
+    }
 
 
 def probs_table(
@@ -470,6 +517,37 @@ def runs_table(
     ])  # fmt: skip
 
 
+TRAITS_RULE = (
+    "each shown image's fine-scale energy (the hand-made detector's feature: mean squared "
+    "Laplacian residual, log, at 224 px) as a percentile among the test images of its own "
+    "class; on the stand-in, each shown fake's drawn cue strengths (0 none, 1 the most) "
+    "and the median over the test fakes"
+)
+
+
+def image_traits(
+    shown: list[int], labels: np.ndarray, energy: np.ndarray, cues: np.ndarray | None
+) -> dict:
+    """What 7.6 Q2's images share, by :data:`TRAITS_RULE`. ``energy``: ``(N,)`` per test
+    image; ``cues``: ``(N, 4)`` drawn strengths (NaN for reals; None on course images)."""
+    from scipy.stats import percentileofscore
+
+    labels = np.asarray(labels)
+    traits = {
+        "rule": TRAITS_RULE,
+        "energy_percentile": [
+            float(percentileofscore(energy[labels == labels[i]], energy[i], kind="mean"))
+            for i in shown
+        ],
+    }
+    if cues is not None:
+        fakes = cues[labels == 1]
+        traits["cue_names"] = list(CUES)
+        traits["cues"] = [None if labels[i] == 0 else [float(c) for c in cues[i]] for i in shown]
+        traits["cue_median_of_test_fakes"] = [float(m) for m in np.nanmedian(fakes, axis=0)]
+    return traits
+
+
 def q2_examples(probs: pd.DataFrame, best: tuple[str, str], worst: tuple[str, str], n: int) -> dict:
     """7.6 Q2: up to ``n`` test images that ``best`` (baseline, run) gets right and
     ``worst`` gets wrong, by :data:`Q2_RULE`; ``probs`` holds ``file``, ``label`` and
@@ -495,3 +573,23 @@ def q2_examples(probs: pd.DataFrame, best: tuple[str, str], worst: tuple[str, st
         "worst_constant": constant,
         "ordered_by": f"{by} baseline's confidence",
     }
+
+
+def q2_rows(
+    pairs: list[tuple[str, str]],
+    runs: pd.DataFrame,
+    chosen: Mapping[str, str],
+    probs: Mapping[str, np.ndarray],
+    labels: np.ndarray,
+    files: pd.Series,
+    n: int,
+) -> list[dict]:
+    """7.6 Q2 for each (best, worst) pair: both runs (:func:`row`) and
+    :func:`q2_examples` on ``probs`` (baseline -> ``(N,)`` p(fake) of its chosen run)."""
+    found = []
+    for best, worst in pairs:
+        frame = pd.DataFrame({"file": files, "label": labels}
+                             | {f"{b}/{chosen[b]}": probs[b] for b in (best, worst)})  # fmt: skip
+        pair = {"best": row(runs, best, chosen[best]), "worst": row(runs, worst, chosen[worst])}
+        found.append(pair | q2_examples(frame, (best, chosen[best]), (worst, chosen[worst]), n))
+    return found

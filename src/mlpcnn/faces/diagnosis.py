@@ -15,7 +15,9 @@ give every test image the same p(fake). Two explanations predict different thing
 
 :func:`diagnose_constant` scores each variant with the same rule (accuracy, ROC AUC,
 spread of p(fake), the constant flag, the Mann-Whitney p of its AUC against 0.5);
-:func:`mlpcnn.faces.analysis.explain_constant` reads them.
+:func:`mlpcnn.faces.analysis.explain_constant` reads them, asking two questions apart:
+which variant answers both classes (what explains the constant output), and which ranks
+the images better than chance (whether the weights learnt anything).
 """
 
 from __future__ import annotations
@@ -69,10 +71,8 @@ def diagnose_constant(
         LONGER: longer.test_probs,
     }  # fmt: skip
     variants = {name: score_run(labels, np.asarray(p)) for name, p in probs.items()}
-    explanation, p_value = explain_constant(variants, AS_TRAINED, [TRAIN_MODE, RECOMPUTED], LONGER)
     return {
-        "explanation": explanation,
-        "p_value": p_value,
+        **explain_constant(variants, AS_TRAINED, [TRAIN_MODE, RECOMPUTED], LONGER),
         "variants": variants,
         "longer_steps": len(longer.batch_loss),
     }

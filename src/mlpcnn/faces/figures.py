@@ -94,3 +94,35 @@ def plot_q2_examples(
         rows.append(f"{best} right, {worst}{constant} wrong: {len(picked)} of {q['candidates']}")
     plot_image_grid(images, path, columns=shown, titles=titles,
                     title=f"7.6 Q2 ({kind}), p(fake) shown; rows: " + "; ".join(rows))  # fmt: skip
+
+
+def plot_spectra(real: np.ndarray, fake: np.ndarray, path: str | Path, *, title: str = "") -> None:
+    """Two mean amplitude spectra ``(S, S)`` (zero frequency in the centre) on one log
+    colour scale, fake over real (where the fakes carry more), and both along the
+    frequency axes, where a pixel grid's peaks lie."""
+    from mlpcnn.faces.spectrum import axis_profile
+
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4.4), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1, 1, 1.3]})  # fmt: skip
+    logs = {"real": np.log10(real + 1e-12), "fake": np.log10(fake + 1e-12)}
+    low, high = np.percentile(np.concatenate([v.ravel() for v in logs.values()]), [0.5, 99.95])
+    extent = (-0.5, 0.5, 0.5, -0.5)
+    for ax, name in zip(axes[:2], logs, strict=True):
+        shown = ax.imshow(logs[name], cmap="magma", vmin=low, vmax=high, extent=extent)
+        ax.set_title(f"{name}: mean amplitude (log10)", fontsize="medium")
+    fig.colorbar(shown, ax=axes[1], shrink=0.8)
+    ratio = logs["fake"] - logs["real"]
+    limit = max(np.percentile(np.abs(ratio), 99.95), 0.1)
+    shown = axes[2].imshow(ratio, cmap="RdBu_r", vmin=-limit, vmax=limit, extent=extent)
+    axes[2].set_title("fake over real (log10 ratio)", fontsize="medium")
+    fig.colorbar(shown, ax=axes[2], shrink=0.8)
+    for ax in axes[:3]:
+        ax.set_xlabel("horizontal frequency (cycles/pixel)")
+        ax.set_ylabel("vertical frequency (cycles/pixel)")
+    for spectrum, name, color in ((real, "real", "C0"), (fake, "fake", "C3")):
+        freqs, amplitude = axis_profile(spectrum)
+        axes[3].plot(freqs[1:], amplitude[1:], color=color, label=name)  # zero: no residual
+    axes[3].set_yscale("log")
+    label_axes(axes[3], "frequency along the axes (cycles/pixel)", "mean amplitude",
+               fontsize="small")  # fmt: skip
+    save_figure(fig, path, title)

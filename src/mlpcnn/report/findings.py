@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mlpcnn.report import answers
 from mlpcnn.report.cities import grid_answer, q1_answer, q2_answer, q3_answer, q4_answer
-from mlpcnn.report.faces import seeds_text
+from mlpcnn.report.faces import over_seeds
 from mlpcnn.report.markdown import pct, points, pvalue
 from mlpcnn.report.study import Study
 
@@ -90,17 +90,18 @@ def faces_lines(s: Study) -> list[str]:
     apart = [c for c in d["comparisons"] if c["p_holm"] is not None and c["p_holm"] < 0.05]
     out = [_line(
         f"7.4 ({d['dataset']})",
-        "ranking by mean test accuracy over seeds: " + ", ".join(f"{k} {seeds_text(b[k])}" for k in ranking[:2])
-        + f" ... {ranking[-1]} {seeds_text(b[ranking[-1]])}; {len(apart)} of {len(d['comparisons'])} pairs "
-        "distinguishable image by image (McNemar on majority votes, Holm).",
+        f"{ranking[0]} is best ({over_seeds(b[ranking[0]], 'test_acc')}) and {ranking[-1]} "
+        f"last ({over_seeds(b[ranking[-1]], 'test_acc')}); {len(apart)} of "
+        f"{len(d['comparisons'])} pairs differ image by image.",
         "error_analysis/test_acc_vs_lr",
     )]  # fmt: skip
     q2 = d["q2"][0] if d["q2"] else None
     if q2:
         out.append(_line(
             "7.6",
-            f"Q1 per baseline its two best runs and its worst (section 7.2); Q2 {len(q2['shown_files'])} "
-            f"test images that {q2['best']['baseline']} gets right and {q2['worst']['baseline']} wrong.",
+            f"Q1: the best and worst runs of each baseline, read by ranking and threshold "
+            f"(section 7.6); Q2: {len(q2['shown_files'])} test images that "
+            f"{q2['best']['baseline']} gets right and {q2['worst']['baseline']} wrong.",
             "error_analysis/best_right_worst_wrong"))  # fmt: skip
     return out
 
