@@ -17,6 +17,7 @@ from mlpcnn.cities.optimisation import finals
 from mlpcnn.cities.selection import encoding_comparison, mean_curves, representative_seed
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
+from mlpcnn.verdicts import cities as rules
 
 KEY = "implicit_encoding"
 OUT = PLOTS / KEY
@@ -29,13 +30,12 @@ def main() -> None:
     with naming(KEY):
         frequencies = check_frequencies(params["frequencies"])
     encodings = {"raw": lambda x: x, "sine": lambda x: sine_encoding(x, frequencies)}
-
-    runs = {}  # independent runs, side by side in worker processes
+    runs = {}
     for name, encode in encodings.items():
         splits = stage.data.mapped(encode)
         config = stage.mlp(in_features=splits["train"][0].shape[1])
         runs[name] = (config, stage.training(config.batchnorm), splits)
-    histories, models, seconds = {}, {}, {}
+    histories, models, seconds = {}, {}, {}  # the runs, side by side in worker processes
     for name, (model, result) in zip(runs, stage.train_all(list(runs.values())), strict=True):
         models[name] = model.to(stage.device)
         histories[name], seconds[name] = result.table(), result.train_seconds
@@ -77,6 +77,7 @@ def main() -> None:
             "depth": params["depth"],
             "width": params["width"],
             **comparison,
+            "verdicts": rules.implicit(pd.read_csv(OUT / "history.csv")),  # as the report reads it
             "nearest_neighbour": read_summary("prepare_cities")["nearest_neighbour"],
         },
         seconds,

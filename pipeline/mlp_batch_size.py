@@ -14,6 +14,7 @@ window means over the last part of training.
 
 from __future__ import annotations
 
+import pandas as pd
 from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
 from stage_shared import PLOTS, naming, worker_count
 
@@ -22,7 +23,6 @@ from mlpcnn.cities.optimisation import (
     FINAL_FIGURE,
     batch_size_headline,
     batch_size_run,
-    compare_batch_sizes,
     noise_statistic,
     stability_table,
     stacked_histories,
@@ -32,6 +32,8 @@ from mlpcnn.cities.stats import check_windows
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_arrays, write_csv
 from mlpcnn.common.params import check_arms, check_fraction, check_runs
+from mlpcnn.verdicts import cities as rules
+from mlpcnn.verdicts.curves import RULE
 
 KEY = "mlp_batch_size"
 OUT = PLOTS / KEY
@@ -87,11 +89,12 @@ def main() -> None:
 
     # The headline: the handout's model (the first arm); every arm is in the details.
     headline, per_seed = batch_size_headline(summaries, histories, next(iter(arms)))
+    verdicts = rules.batch_size(pd.read_csv(OUT / "history.csv"), stage.prior_loss(), RULE)
     stage.write(
         {"final_test_acc": headline},
         {
             "runs": summaries,
-            "comparisons": compare_batch_sizes(histories, list(arms)),
+            "verdicts": verdicts,
             "seeds": stage.seeds,
             "arms": arms,
             "noise_statistic": noise_statistic(tail, samples),

@@ -20,6 +20,8 @@ from mlpcnn.cities.selection import mean_curves
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
 from mlpcnn.common.params import check_arms
+from mlpcnn.verdicts import cities as rules
+from mlpcnn.verdicts.curves import RULE
 
 KEY = "mlp_batchnorm"
 OUT = PLOTS / KEY
@@ -59,6 +61,9 @@ def main() -> None:
 
     threshold = params["accuracy_threshold"]
     summary = arms_summary(histories, arms, params["base_arm"], threshold, train.epochs)
+    reach = {a: r["epochs_to_threshold"] for a, r in summary["arms"].items()}
+    # the report's rules, on the history as written (the report reads the same file)
+    verdicts = rules.batchnorm(pd.read_csv(OUT / "history.csv"), reach, stage.prior_loss(), RULE)
     stage.write(
         {"final_val_acc": {n: summary["arms"][n]["final_val_acc"]["mean"] for n in arms}},
         {
@@ -67,6 +72,7 @@ def main() -> None:
             "seeds": stage.seeds,
             "base_arm": params["base_arm"],
             **summary,
+            "verdicts": verdicts,
             "final_figure": FINAL_FIGURE,
         },
         seconds,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
 from stage_shared import MODELS, PLOTS
 
@@ -10,6 +11,7 @@ from mlpcnn.cities.optimisation import SPLITS, epochs_summary
 from mlpcnn.cities.replicas import save_replicas
 from mlpcnn.cities.selection import mean_curves
 from mlpcnn.common.io import write_csv
+from mlpcnn.verdicts.curves import RULE, classify_run
 
 KEY = "mlp_epochs"
 OUT = PLOTS / KEY
@@ -40,10 +42,13 @@ def main() -> None:
     save_replicas(MODELS / f"{KEY}.pt", model)
 
     summary = epochs_summary(result)
+    # the report's curve rule, on the history as written (the report reads the same file)
+    verdicts = classify_run(pd.read_csv(OUT / "history.csv"), stage.prior_loss(), RULE)
     stage.write(
         {"final_test_acc": summary["final"]["test_acc"]["mean"]},
         {
             **summary,
+            "verdicts": verdicts,
             "seeds": stage.seeds,
             "epochs": train.epochs,
             "lr": train.lr,

@@ -8,16 +8,18 @@ how much of a difference between rates is the draw of weights and batches.
 
 from __future__ import annotations
 
+import pandas as pd
 from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
 from stage_shared import PLOTS, naming
 
-from mlpcnn.cities.baselines import class_prior_loss
 from mlpcnn.cities.figures import plot_seed_runs
 from mlpcnn.cities.optimisation import FINAL_FIGURE, learning_rate_summary, lr_label
 from mlpcnn.cities.selection import mean_curves
 from mlpcnn.cities.training import check_lrs
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
+from mlpcnn.verdicts import cities as rules
+from mlpcnn.verdicts.curves import RULE
 
 KEY = "mlp_learning_rate"
 OUT = PLOTS / KEY
@@ -35,10 +37,7 @@ def main() -> None:
     _, result = stage.train(config, train, seeds=[s for _, s in pairs],
                             lrs=[lr for lr, _ in pairs])  # fmt: skip
 
-    data = stage.data
-    prior_loss = class_prior_loss(
-        data.train[1].cpu().numpy(), data.splits["val"][1].cpu().numpy(), data.n_classes
-    )
+    prior_loss = stage.prior_loss()
     history = result.table(lr=[lr for lr, _ in pairs])
     write_csv(OUT / "history.csv", history)
     curves = {lr_label(lr): mean_curves(history[history["lr"] == lr].drop(columns="lr"))
@@ -56,12 +55,15 @@ def main() -> None:
     )
 
     summary = learning_rate_summary(history, prior_loss)
-    winner = summary["verdicts"]["final"]["winner"]
+    # the report's rule, on the history as written (the report reads the same file)
+    verdicts = rules.learning_rate(pd.read_csv(OUT / "history.csv"), prior_loss, RULE)
+    winner = verdicts["final"]["winner"]
     stage.write(
         # the rate with the lowest mean final validation loss (a diverged rate cannot win)
         {"best_lr": summary["runs"][winner]["lr"] if winner else None},
         {
             **summary,
+            "verdicts": verdicts,
             "final_figure": FINAL_FIGURE,
             "class_prior_val_loss": prior_loss,
             "seeds": stage.seeds,

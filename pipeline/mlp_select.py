@@ -21,14 +21,17 @@ from stage_shared import (
     write_results,
 )
 
+from mlpcnn.cities.baselines import class_prior_loss
 from mlpcnn.cities.boundaries import plot_boundary_panels
 from mlpcnn.cities.figures import plot_grid_study
 from mlpcnn.cities.mlp import load_mlps
 from mlpcnn.cities.optimisation import FINAL_FIGURE, finals
-from mlpcnn.cities.selection import FitRule, grid_table, representative_seed, selection_summary
+from mlpcnn.cities.selection import grid_table, representative_seed, selection_summary
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
-from mlpcnn.common.params import check_keys
+from mlpcnn.common.params import check_fraction
+from mlpcnn.verdicts import cities as rules
+from mlpcnn.verdicts.curves import RULE
 
 KEY = "mlp_select"
 GRID = "mlp_grid"
@@ -36,19 +39,19 @@ OUT = PLOTS / KEY
 
 
 def main() -> None:
-    params = load_params(KEY, ("base_depth", "base_width", "boundary_resolution", "fit_rule"))
+    params = load_params(KEY, ("base_depth", "base_width", "boundary_resolution", "fit_margin"))
     cells = list(read_params()[GRID]["cells"])
     with naming(KEY):
-        check_keys(params["fit_rule"], FitRule.__dataclass_fields__, "fit_rule")
-        rule = FitRule(**params["fit_rule"])
+        margin = check_fraction(params["fit_margin"], "fit_margin")
 
     histories = {c: pd.read_csv(PLOTS / GRID / c / "history.csv") for c in cells}
     curves = {c: pd.read_csv(PLOTS / GRID / c / "curves.csv") for c in cells}
     table = grid_table(histories, {c: read_summary(f"{GRID}/{c}") for c in cells})
     nearest = read_summary("prepare_cities")["nearest_neighbour"]
     knn = {split: nearest[f"{split}_acc"] for split in ("val", "test")}
-    summary = selection_summary(table, histories, curves, knn["val"], rule)
+    summary = selection_summary(table)
     best, worst = summary["best"]["cell"], summary["worst"]["cell"]
+    cells_of = summary["cells"]
 
     write_csv(OUT / "cells.csv", table.rename_axis("cell").reset_index())
     write_csv(OUT / "val_acc_curves.csv", series_table(curves, "epoch", ["val_acc_mean"]))
@@ -72,6 +75,7 @@ def main() -> None:
         panels[f"{role}: {label[cell]} (seed {seed})"] = lambda x, m=model: m(x).argmax(dim=1)
     with np.load(PREPARED_CITIES) as arrays:
         x_test, y_test, n_classes = (arrays[k] for k in ("x_test", "y_test", "n_classes"))
+        prior_loss = class_prior_loss(arrays["y_train"], arrays["y_val"], int(n_classes))
     plot_boundary_panels(
         panels, x_test, y_test, int(n_classes), OUT / "boundaries.png",
         title="6.2 Q1-Q2: decision boundaries over the test points (colour: country; each "
@@ -84,6 +88,9 @@ def main() -> None:
         {"best_val_acc_mean": float(table.loc[best, "val_acc_mean"])},
         {
             **summary,
+            # the report's rules, on the cells' histories as written (as the report reads them)
+            "verdicts": rules.grid(histories, cells_of, knn["val"], margin, prior_loss, RULE),
+            "fit_margin": margin,
             "nearest_neighbour": {f"{s}_acc": a for s, a in knn.items()},
             "final_figure": FINAL_FIGURE,
             **environment(torch.device("cpu")),

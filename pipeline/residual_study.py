@@ -34,6 +34,8 @@ from mlpcnn.cities.gradients import (
 from mlpcnn.common.figures import series_table
 from mlpcnn.common.io import write_csv
 from mlpcnn.common.params import check_arms
+from mlpcnn.verdicts import cities as rules
+from mlpcnn.verdicts.curves import RULE
 
 KEY = "residual_study"
 PLAIN = "gradient_study"
@@ -56,6 +58,14 @@ def arm_runs(stage: CitiesStage, deep: dict, controls: dict) -> dict[str, DeepRu
     return runs
 
 
+def verdicts(stage: CitiesStage, control: str) -> dict:
+    """The report's rules on the histories as written (the report reads the same files):
+    this study's, and the plain network's of Q5 for the residual connection's effect."""
+    plain = pd.read_csv(PLOTS / PLAIN / "history.csv")
+    history = pd.read_csv(OUT / "history.csv")
+    return rules.residual_study(history, plain, control, stage.prior_loss(), RULE)
+
+
 def main() -> None:
     stage = cities_stage(KEY, KEYS)
     params, seeds, max_span = stage.params, stage.seeds, stage.params["max_span_decades"]
@@ -75,12 +85,13 @@ def main() -> None:
                                    run.dead_final, max_span)  # fmt: skip
         histories.append(run.result.table().assign(arm=name))
         seconds[name] = run.result.train_seconds
+    write_csv(OUT / "history.csv", pd.concat(histories, ignore_index=True))
     summary = fixes_summary(arms, list(deep), list(controls))
     best = summary["best_fix"]
+    summary["verdicts"] = verdicts(stage, summary["control"])
     fix = magnitudes[best][:, :, 0]  # (epochs, layers): the first seed's
 
     write_csv(OUT / "arms.csv", arms_table(arms))
-    write_csv(OUT / "history.csv", pd.concat(histories, ignore_index=True))
     write_csv(OUT / "gradients.csv", gradient_frame(fix))
     write_csv(OUT / "layers.csv", layer_series(fix, shown, params["log_floor"]))
     last = last_epoch_ratios({n: ratios[n] for n in deep})

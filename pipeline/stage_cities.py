@@ -92,6 +92,14 @@ class CitiesStage:
     data: CityTensors
     seeds: list[int]
 
+    def prior_loss(self) -> float:
+        """The validation loss of predicting the training classes' frequencies: the
+        curve rule's 'stuck at the class prior' (:mod:`mlpcnn.verdicts.curves`)."""
+        from mlpcnn.cities.baselines import class_prior_loss
+
+        labels = (self.data.train[1], self.data.splits["val"][1])
+        return class_prior_loss(*(y.cpu().numpy() for y in labels), self.data.n_classes)
+
     def mlp(self, key: str | None = None, **override: Any) -> MLPConfig:
         """The MLP the params describe (``depth``, ``width``, ``batchnorm``), ``override``
         laid over them; errors name ``key`` (default: the stage's)."""

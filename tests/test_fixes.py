@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mlpcnn.cities.fixes import (
     arms_table,
@@ -15,7 +14,6 @@ from mlpcnn.cities.fixes import (
     summarise_arm,
 )
 from mlpcnn.cities.training import TrainResult
-from mlpcnn.common.stats import welch_p
 
 
 def test_log_median_leaves_out_zero_ratios() -> None:
@@ -62,7 +60,5 @@ def test_the_best_fix_keeps_the_flow_and_has_no_dead_layer_before_it_is_accurate
     )
     summary = fixes_summary(arms, deep, ["control"])
     assert summary["best_fix"] == "flows" and summary["control"] == "control"
-    test = summary["arms"]["flows"]["test_vs_control"]
-    assert test["p_value"] == pytest.approx(welch_p([0.80, 0.82, 0.81], [0.85, 0.86, 0.84]))
-    assert test["family"] == 3 and summary["arms"]["control"]["test_vs_control"] is None
+    assert "test_vs_control" not in summary["arms"]["flows"]  # paired: mlpcnn.verdicts
     assert arms_table(arms)["arm"].tolist() == [*deep, "control"]

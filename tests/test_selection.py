@@ -5,11 +5,9 @@ import pandas as pd
 import pytest
 
 from mlpcnn.cities.selection import (
-    FitRule,
     best_and_worst,
     cell_record,
     encoding_comparison,
-    fit_verdict,
     grid_table,
     mean_curves,
     representative_seed,
@@ -60,21 +58,6 @@ def curves(train_acc: float, val_acc: float, val_losses: list[float]) -> pd.Data
                          "val_acc_mean": [val_acc] * n, "val_loss_mean": val_losses})  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("train_acc", "val_acc", "val_losses", "expected"),
-    [
-        (0.99, 0.95, [0.5, 0.2, 0.3], "overfitting"),  # gap 0.04, loss 50% above its minimum
-        (0.99, 0.95, [0.5, 0.3, 0.2], "good fit"),  # gap but the loss still falls
-        (0.90, 0.90, [0.5, 0.4, 0.35], "underfitting"),  # 0.09 below the 0.99 reference
-        (0.98, 0.978, [0.5, 0.2, 0.2], "good fit"),
-    ],
-)
-def test_fit_verdict_rule(train_acc, val_acc, val_losses, expected) -> None:
-    verdict = fit_verdict(curves(train_acc, val_acc, val_losses), reference=0.99, rule=FitRule())
-    assert verdict["verdict"] == expected
-    assert "overfitting if" in FitRule().as_dict()["rule"]
-
-
 def test_mean_curves_and_representative_seed() -> None:
     h = history([0.90, 0.96, 0.94])
     c = mean_curves(h)
@@ -86,28 +69,23 @@ def test_mean_curves_and_representative_seed() -> None:
     assert representative_seed(h) == 2  # 0.94 is closest to the mean 0.9333
 
 
-def test_selection_summary_names_the_extremes_and_tests_every_pair_once() -> None:
+def test_selection_summary_names_the_extremes_and_ranks_the_cells() -> None:
     histories = {"a": history([0.90, 0.92]), "b": history([0.95, 0.97]), "c": history([0.80, 0.82])}
     shapes = {"a": {"depth": 1, "width": 16}, "b": {"depth": 6, "width": 16},
               "c": {"depth": 6, "width": 8}}  # fmt: skip
     table = grid_table(histories, shapes)
     assert table.loc["c", "width"] == 8 and cell_record(table, "b")["depth"] == 6
-    curves = {c: mean_curves(h) for c, h in histories.items()}
-    summary = selection_summary(table, histories, curves, reference=0.99, rule=FitRule())
+    summary = selection_summary(table)
     assert (summary["best"]["cell"], summary["worst"]["cell"]) == ("b", "c")
     assert summary["ranking_by_val_acc"] == ["b", "a", "c"]
-    assert set(summary["comparisons"]) == {"b vs a", "b vs c", "a vs c"}
-    assert summary["adjacent"] == ["b vs a", "a vs c"]
-    assert summary["best_vs_worst"] == summary["comparisons"]["b vs c"]
     assert summary["best"]["val_acc_mean"] == pytest.approx(0.96)
-    assert summary["cells"]["a"]["verdict"] == "underfitting"  # 0.91 train acc, 0.99 allowed
+    assert summary["cells"]["a"]["width"] == 16  # the tests and verdicts: mlpcnn.verdicts
 
 
-def test_encoding_comparison_is_new_minus_old_with_welch_on_validation() -> None:
+def test_encoding_comparison_is_new_minus_old() -> None:
     histories = {"raw": history([0.90, 0.92]), "sine": history([0.95, 0.96])}
     comparison = encoding_comparison(histories, "sine", "raw")
     assert comparison["sine"]["val_acc_mean"] == pytest.approx(0.955)
     assert comparison["difference_sine_minus_raw"]["val_acc"] == pytest.approx(0.045)
-    expected = compare({"sine vs raw": ([0.95, 0.96], [0.90, 0.92])})["sine vs raw"]
-    assert comparison["val_difference_test"] == pytest.approx(expected)
+    assert "val_difference_test" not in comparison  # paired: mlpcnn.verdicts.cities.implicit
     assert list(comparison["table"].index) == ["raw", "sine"]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from mlpcnn.cities.sweep import beats, sweep_summary, sweep_table, versus_nearest
+from mlpcnn.cities.sweep import sweep_summary, sweep_table, versus_nearest
+from mlpcnn.verdicts.cities import encodings_versus_nearest
 
 
 def compared(ahead: int, behind: int, seeds=(0, 1)) -> dict:
@@ -42,22 +43,24 @@ def run(v: dict, val: float, test: float) -> dict:
             "lr_schedule": "cosine"}  # fmt: skip
 
 
-def test_a_setting_beats_nearest_neighbour_only_when_every_seed_is_ahead_and_significant() -> None:
+def test_the_summary_carries_the_reports_verdicts_on_the_ensembles() -> None:
+    """A setting beats 1-NN when its seeds' ensemble gets more test cities right, McNemar
+    Holm-adjusted over the settings (the report's rule, written once by the stage)."""
     strong, weak, behind = compared(30, 2), compared(6, 2), compared(1, 9)
-    assert beats(strong["versus_nearest_neighbour"], 0.05)
-    assert not beats(weak["versus_nearest_neighbour"], 0.05)  # ahead, p = 0.29
-    assert not beats(behind["versus_nearest_neighbour"], 0.05)
     runs = {"strong": run(strong, 0.99, 0.995), "weak": run(weak, 0.995, 0.99),
             "behind": run(behind, 0.9, 0.9)}  # fmt: skip
     table = sweep_table(runs)
     assert table.loc["weak", "seeds_ahead_of_nearest"] == 2
     assert table.loc["behind", "seeds_ahead_of_nearest"] == 0
     assert table.loc["strong", "max_p_vs_nearest"] == pytest.approx(binomtest(30, 32).pvalue)
-    summary = sweep_summary(runs, table, "strong", 0.994, 0.01, 0.05)
-    assert summary["settings_beating_nearest_neighbour"] == ["strong"]
-    assert summary["best_setting"] == "weak"  # chosen on validation accuracy
-    assert summary["goal_met"] is True
-    assert sweep_summary(runs, table, "weak", 0.994, 0.01, 0.05)["goal_met"] is False
+    summary = sweep_summary(runs, table, 0.05)
+    verdicts = summary["verdicts"]
+    assert verdicts == encodings_versus_nearest(summary["settings"], 0.05)
+    assert [n for n, v in verdicts["settings"].items() if v["beats"]] == ["strong"]
+    assert not verdicts["settings"]["weak"]["beats"]  # ahead, p = 0.29
+    assert summary["best_setting"] == verdicts["best_by_validation"] == "weak"
+    assert summary["best_errors_by_neighbourhood"] == weak["errors_by_neighbourhood"]
+    assert "goal_met" not in summary
 
 
 def test_the_sweep_figure_leaves_out_a_tick_that_would_print_over_its_neighbour() -> None:

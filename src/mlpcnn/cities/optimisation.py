@@ -8,7 +8,6 @@ long run (Q2), the arms' accuracies and speed (Q3), and each batch size's run (Q
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,12 +16,11 @@ import pandas as pd
 from mlpcnn.cities.stats import equal_sample_windows, tail_noise
 from mlpcnn.cities.training import TrainConfig, TrainResult
 from mlpcnn.common.params import number_label
-from mlpcnn.common.stats import compare, seed_interval
+from mlpcnn.common.stats import seed_interval
 
 SPLITS = ("train", "val", "test")
 FINAL_FIGURE = "the last epoch's value, per seed; mean and 95% t-interval over seeds"
 STUCK = 0.95  # a final validation loss above 95% of the class-prior loss: learnt (almost) nothing
-CRITERIA = {"final": "final_val_loss", "best": "best_val_loss"}  # lower wins
 
 
 def lr_label(lr: float) -> str:
@@ -55,13 +53,13 @@ def diverged_epoch(frame: pd.DataFrame) -> int | None:
 
 
 def learning_rate_summary(history: pd.DataFrame, prior_loss: float) -> dict:
-    """Per learning rate (the ``lr`` column) its figures over seeds, and per criterion
-    (final and best validation loss) the winning rate tested against every other rate.
+    """Per learning rate (the ``lr`` column) its figures over seeds (the winner and its
+    tests are :func:`mlpcnn.verdicts.cities.learning_rate`'s).
 
-    A rate with a diverged seed cannot win. A rate that did not diverge yet ends above
+    A rate that did not diverge yet ends above
     ``STUCK`` x ``prior_loss`` (predicting the class frequencies) is stuck at the prior.
     """
-    runs, values = {}, {}
+    runs = {}
     for lr in history["lr"].unique():
         frames = list(seed_frames(history[history["lr"] == lr]).values())
         per_seed = {
@@ -72,7 +70,6 @@ def learning_rate_summary(history: pd.DataFrame, prior_loss: float) -> dict:
         }
         diverged = [e for e in map(diverged_epoch, frames) if e is not None]
         final_loss = seed_interval(per_seed["final_val_loss"])
-        values[lr_label(lr)] = per_seed
         runs[lr_label(lr)] = {
             "lr": float(lr),
             "seeds_diverged": len(diverged),
@@ -83,18 +80,7 @@ def learning_rate_summary(history: pd.DataFrame, prior_loss: float) -> dict:
             **{name: seed_interval(v) for name, v in per_seed.items()},
             "best_val_loss_epoch": [epoch_of_min(f) for f in frames],
         }
-    verdicts = {}
-    for criterion, column in CRITERIA.items():
-        eligible = [n for n, r in runs.items() if r["seeds_diverged"] == 0]
-        winner = min(eligible, key=lambda n: runs[n][column]["mean"]) if eligible else None
-        pairs = {f"{winner} vs {n}": (values[winner][column], values[n][column])
-                 for n in eligible if n != winner}  # fmt: skip
-        verdicts[criterion] = {
-            "criterion": column,
-            "winner": winner,
-            "versus": compare(pairs) if winner else {},
-        }
-    return {"runs": runs, "verdicts": verdicts}
+    return {"runs": runs}
 
 
 # 6.1 Q2 ----------------------------------------------------------------------------
@@ -148,8 +134,8 @@ def arms_summary(
     epochs: int,
 ) -> dict:
     """Per arm its final figures over seeds and its epochs to ``threshold`` validation
-    accuracy; every pair of arms on the final validation accuracy (one Holm family);
-    each arm's gain in mean final validation accuracy over ``base``."""
+    accuracy; each arm's gain in mean final validation accuracy over ``base`` (the arms'
+    tests are :func:`mlpcnn.verdicts.cities.batchnorm`'s)."""
     per_seed, summary = {}, {}
     for name, history in histories.items():
         per_seed[name] = {f"final_{k}": finals(history, k)
@@ -162,14 +148,9 @@ def arms_summary(
             "epochs_to_threshold_median": median_epochs(reached, epochs),
             "seeds_reaching_threshold": sum(e is not None for e in reached),
         }
-    comparisons = compare({
-        f"{a} vs {b}": (per_seed[a]["final_val_acc"], per_seed[b]["final_val_acc"])
-        for a, b in itertools.combinations(histories, 2)
-    })  # fmt: skip
     mean = {n: summary[n]["final_val_acc"]["mean"] for n in histories}
     return {
         "arms": summary,
-        "comparisons": comparisons,
         "gain_over_base": {n: mean[n] - mean[base] for n in histories if n != base},
     }
 
@@ -213,20 +194,6 @@ def batch_size_run(
         "windows": len(seen),
     }  # fmt: skip
     return summary, pd.DataFrame({"samples": seen, "loss_mean": means.mean(axis=1)})
-
-
-def compare_batch_sizes(histories: Mapping[str, pd.DataFrame], arms: Sequence[str]) -> dict:
-    """Per arm, every pair of its batch sizes on the final test accuracy over seeds.
-
-    ``histories`` is keyed ``"<arm>: batch <size>"``; all pairs form one Holm family.
-    """
-    test_acc = {name: finals(h, "test_acc") for name, h in histories.items()}
-    pairs = {}
-    for arm in arms:
-        names = [n for n in histories if n.startswith(f"{arm}: ")]
-        pairs |= {f"{a} vs {b}": (test_acc[a], test_acc[b])
-                  for a, b in itertools.combinations(names, 2)}  # fmt: skip
-    return compare(pairs)
 
 
 def stability_table(runs: Mapping[str, dict]) -> pd.DataFrame:

@@ -93,7 +93,8 @@ def plot_q2_examples(
         constant = " (constant)" if q["worst_constant"] else ""
         rows.append(f"{best} right, {worst}{constant} wrong: {len(picked)} of {q['candidates']}")
     plot_image_grid(images, path, columns=shown, titles=titles,
-                    title=f"7.6 Q2 ({kind}), p(fake) shown; rows: " + "; ".join(rows))  # fmt: skip
+                    title=f"7.6 Q2 ({kind}, at 224 px, the scratch input), p(fake) shown; rows: "
+                    + "; ".join(rows))  # fmt: skip
 
 
 def plot_spectra(real: np.ndarray, fake: np.ndarray, path: str | Path, *, title: str = "") -> None:

@@ -235,7 +235,8 @@ def xgboost_runner(strategy: str, data: Data, settings: Settings) -> Runner:
     return (
         lambda lr, seed, **_: xgboost_run(pixels, seed, lr),
         {"model": f"XGBClassifier with default settings{swept}",
-         "input": "resize 224, centre crop 64, flatten: 12,288 values in [0, 1]"},
+         "input": "64 x 64 x 3 pixels as prepare_faces took them (its summary's inputs say "
+                  "how), flattened: 12,288 values in [0, 1]"},
         None,
     )  # fmt: skip
 

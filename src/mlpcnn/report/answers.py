@@ -1,5 +1,8 @@
-"""The cities study's answers, computed once per question from the study's histories and
-summaries by the rules of ``mlpcnn.verdicts``; each section and the Findings read them."""
+"""The cities study's answers, once per question: the verdicts each stage wrote to its
+summary (``verdicts``, computed there by the rules of ``mlpcnn.verdicts``), so that the
+report, `dvc metrics show` and `mlpcnn diff` say one thing; each section and the Findings
+read them. Where a summary has none (a study built by hand, an older run), the same rule
+is applied to the histories here."""
 
 from __future__ import annotations
 
@@ -17,9 +20,8 @@ from mlpcnn.verdicts.curves import (
     SEED_FLAGS,
     TOO_SHORT,
     WORSENING,
-    classify_run,
 )
-from mlpcnn.verdicts.paired import paired_compare, strength
+from mlpcnn.verdicts.paired import strength
 
 GRID_MARGIN = 0.02  # under-capacity: final train accuracy this far below 1-NN's validation
 
@@ -69,20 +71,31 @@ def curve_text(run: Mapping) -> str:
     )
 
 
+def written(s: Study, stage: str) -> Any:
+    """The verdicts ``stage`` wrote to its summary (None when it wrote none)."""
+    return (s.results.get(stage) or {}).get("verdicts")
+
+
 @once
 def learning_rate(s: Study) -> dict | None:
+    if (v := written(s, "mlp_learning_rate")) is not None:
+        return v
     h = s.histories.get("mlp_learning_rate")
     return None if h is None else rules.learning_rate(h, prior_loss(s), RULE)
 
 
 @once
 def epochs(s: Study) -> dict | None:
+    if (v := written(s, "mlp_epochs")) is not None:
+        return v
     h = s.histories.get("mlp_epochs")
     return None if h is None else rules.classify_run(h, prior_loss(s), RULE)
 
 
 @once
 def batchnorm(s: Study) -> dict | None:
+    if (v := written(s, "mlp_batchnorm")) is not None:
+        return v
     h, d = s.histories.get("mlp_batchnorm"), s.results.get("mlp_batchnorm")
     if h is None or not d:
         return None
@@ -92,18 +105,23 @@ def batchnorm(s: Study) -> dict | None:
 
 @once
 def batch_size(s: Study) -> dict | None:
+    if (v := written(s, "mlp_batch_size")) is not None:
+        return v
     h = s.histories.get("mlp_batch_size")
     return None if h is None else rules.batch_size(h, prior_loss(s), RULE)
 
 
 @once
 def grid(s: Study) -> dict | None:
+    if (v := written(s, "mlp_select")) is not None:
+        return v
     d = s.results.get("mlp_select")
     histories = {c: s.histories.get(f"mlp_grid/{c}") for c in (d or {}).get("cells", {})}
     if not d or any(h is None for h in histories.values()):
         return None
     reference = d["nearest_neighbour"]["val_acc"]
-    return rules.grid(histories, d["cells"], reference, GRID_MARGIN, prior_loss(s), RULE)
+    margin = d.get("fit_margin", GRID_MARGIN)
+    return rules.grid(histories, d["cells"], reference, margin, prior_loss(s), RULE)
 
 
 @once
@@ -130,61 +148,38 @@ def same_configuration(s: Study) -> dict:
     return checks
 
 
-ABLATION = {  # Q6: (zero-initialised branch, standardised inputs) -> arm, each residual
-    (False, False): "course_residual",
-    (True, False): "residual_zero_branch",
-    (False, True): "residual_standardised",
-    (True, True): "identity_residual",
-}
-
-
 @once
-def ablation(s: Study) -> dict | None:
-    """Q6's fixes taken apart: the residual connection (the course's residual arm against
-    the plain network of Q5, same seeds, depth, width and epochs) and the 2 x 2 of the
-    zero-initialised branch and standardised inputs on top of it, per seed."""
-    h, plain = s.histories.get("residual_study"), s.histories.get("gradient_study")
-    if h is None:
-        return None
-    acc = rules.finals(h, "val_acc", lambda r: r["arm"])
-    if not set(ABLATION.values()) <= set(acc.columns):
-        return None
-    out = {"factorial": rules.factorial(acc.to_dict("list"), ABLATION,
-                                        ("zero_branch", "standardise"))}  # fmt: skip
-    if plain is not None:
-        base = rules.finals(plain, "val_acc").iloc[:, 0]
-        seeds = acc.index.intersection(base.index)
-        out["residual"] = paired_compare(
-            {"residual": (acc.loc[seeds, "course_residual"].to_numpy(), base[seeds].to_numpy())}
-        )["residual"]
-    return out
-
-
-@once
-def fixes_versus_control(s: Study) -> dict | None:
-    """Q6: each arm's final validation accuracy against the control's, paired over the
-    shared seeds, Holm over the arms."""
+def residual(s: Study) -> dict | None:
+    """Q6: the arms' curve verdicts, each arm against the control, the fixes taken apart
+    (:func:`mlpcnn.verdicts.cities.residual_study`)."""
+    if (v := written(s, "residual_study")) is not None:
+        return v
     h, d = s.histories.get("residual_study"), s.results.get("residual_study")
     if h is None or not d:
         return None
-    acc = rules.finals(h, "val_acc", lambda r: r["arm"])
-    control = d["control"]
-    return paired_compare({a: (acc[a].to_numpy(), acc[control].to_numpy())
-                           for a in acc.columns if a != control})  # fmt: skip
+    plain = s.histories.get("gradient_study")
+    return rules.residual_study(h, plain, d["control"], prior_loss(s), RULE)
+
+
+def ablation(s: Study) -> dict | None:
+    """Q6's fixes taken apart: the residual connection against the plain network of Q5,
+    and the 2 x 2 of the zero-initialised branch and standardised inputs on top of it."""
+    return (residual(s) or {}).get("ablation")
+
+
+def fixes_versus_control(s: Study) -> dict | None:
+    """Q6: each arm's final validation accuracy against the control's, paired over the
+    shared seeds, Holm over the arms."""
+    return (residual(s) or {}).get("versus_control")
 
 
 @once
 def implicit(s: Study) -> dict | None:
     """Q7: sine against raw input on final validation accuracy, paired over seeds."""
+    if (v := written(s, "implicit_encoding")) is not None:
+        return v
     h = s.histories.get("implicit_encoding")
-    if h is None:
-        return None
-    acc = rules.finals(h, "val_acc", lambda r: r["encoding"])
-    if not {"sine", "raw"} <= set(acc.columns):
-        return None
-    return paired_compare({"sine vs raw": (acc["sine"].to_numpy(), acc["raw"].to_numpy())})[
-        "sine vs raw"
-    ]
+    return None if h is None else rules.implicit(h)
 
 
 def training_against_evaluation(s: Study, stage: str, arm: str) -> dict | None:
@@ -205,11 +200,6 @@ def training_against_evaluation(s: Study, stage: str, arm: str) -> dict | None:
     }
 
 
-@once
 def arm_curves(s: Study) -> dict[str, str]:
     """Q6: each arm's curve verdict in words (6.1 Q1's rule)."""
-    h = s.histories.get("residual_study")
-    if h is None:
-        return {}
-    runs = rules.runs_by(h, lambda r: r["arm"])
-    return {k: curve_text(classify_run(v, prior_loss(s), RULE)) for k, v in runs.items()}
+    return {k: curve_text(v) for k, v in (residual(s) or {}).get("runs", {}).items()}

@@ -126,34 +126,83 @@ def over_seeds(b: dict, figure: str) -> str:
 
 def called_fake(run: dict) -> str:
     share = run.get("called_fake")
-    return "n/a" if share is None else f"{100 * share:.0f}%"
+    return "n/a" if share is None else f"{100 * share:.1f}%"
+
+
+PLAIN = {  # how a sentence names a baseline (tables keep the stage's names)
+    "xgboost": "XGBoost on raw pixels",
+    "scratch": "ResNet18 trained from scratch",
+    "linear_probe": "the linear probe",
+    "sklearn_logreg": "logistic regression on frozen features",
+    "finetune": "fine-tuning",
+    "finetune_long": "longer fine-tuning",
+    "scratch_backbone": "the pretrained architecture from scratch",
+    "handmade": "the hand-made detector",
+}
+
+
+def plain(name: str) -> str:
+    return PLAIN.get(name, name)
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _tied(comparisons: list[dict], a: str, b: str) -> bool:
+    """Whether a and b were compared and are not distinguishable image by image."""
+    c = next((c for c in comparisons if {c["a"], c["b"]} == {a, b}), None)
+    return bool(c and c["p_holm"] is not None and c["p_holm"] >= ALPHA)
+
+
+def groups(d: dict) -> tuple[list[str], list[str]]:
+    """The baselines not distinguishable image by image from the best (the leaders), and
+    those not distinguishable from the worst (the last), in ranking order."""
+    ranking, comparisons = d["ranking"], d["comparisons"]
+    best, worst = ranking[0], ranking[-1]
+    lead = [b for b in ranking if b == best or _tied(comparisons, best, b)]
+    last = [b for b in ranking if b not in lead and (b == worst or _tied(comparisons, worst, b))]
+    return lead, last
 
 
 def best_line(d: dict) -> str:
-    """Section 7.4's answer: the best baseline and how sure, the worst, and what the
-    numbers rest on; at most three sentences."""
-    ranking, base, kind = d["ranking"], d["baselines"], d["dataset"]
-    best, worst = ranking[0], ranking[-1]
-    runner = next((c for c in d["comparisons"] if best in (c["a"], c["b"])
-                   and ranking[1] in (c["a"], c["b"])), None)  # fmt: skip
-    sure = (
-        f"ahead of {ranking[1]} ({over_seeds(base[ranking[1]], 'test_acc')}) on the same test "
-        f"images" if runner and _word(runner).startswith(("higher", "lower"))
-        else f"but not distinguishable from {ranking[1]} ({over_seeds(base[ranking[1]], 'test_acc')})"
-        " image by image"
+    """Section 7.4's answer, three sentences: which baselines lead (none of them apart
+    from the best image by image), which trail, and what the numbers rest on."""
+    base, kind = d["baselines"], d["dataset"]
+    lead, last = groups(d)
+
+    def listed(names: list[str]) -> str:
+        return names_text([f"{plain(n)} ({over_seeds(base[n], 'test_acc')})" for n in names])
+
+    within = (" no pair among them differs image by image" if len(lead) > 1
+              else " it differs from the runner-up image by image")  # fmt: skip
+    trail = (
+        f"{listed(last)} trail" + (", with no difference between them" if len(last) > 1 else "")
+        + (" (borderline)" if len(last) > 1 and any(strength(c["p_holm"]) == "borderline"
+           for c in d["comparisons"] if {c["a"], c["b"]} <= set(last)) else "")
+        + "."
+        if last else ""
     )  # fmt: skip
-    flag = " (borderline)" if runner and "borderline" in _word(runner) else ""
-    worst_run = d["chosen_by_val"][worst]
-    at_chance = (", which ranks the test images no better than chance"
-                 if worst_run.get("ranking") in ("at chance", None) else "")  # fmt: skip
     data = ("These are the stand-in's numbers: the order is a property of its traces and "
             "of each baseline's input, not a finding about the course images."
             if kind == "standin" else "These are the course images' numbers.")  # fmt: skip
     return (
-        f"**Answer.** After one epoch, {best} tells real from fake best, at "
-        f"{over_seeds(base[best], 'test_acc')} test accuracy, {sure}{flag}. "
-        f"{worst} is last at {over_seeds(base[worst], 'test_acc')}{at_chance}. {data}"
-    )
+        f"**Answer.** After one epoch, {listed(lead)} lead{'' if len(lead) > 1 else 's'} "
+        f"in test accuracy, and{within}. {trail[:1].upper() + trail[1:]} {data}"
+    ).replace("  ", " ")
+
+
+def backbone_text(backbone: dict) -> str:
+    """Which pretrained network the pretrained baselines use, and why, in plain words."""
+    name = backbone.get("backbone")
+    sha = (backbone.get("weights_sha256") or "n/a")[:12]
+    weights = f"(weights `{backbone.get('weights_file')}`, sha256 {sha}...)"
+    if name == "resnet18":
+        return f"The pretrained baselines use ResNet18 with ImageNet weights, as the handout asks {weights}."
+    why = (" because the handout's ResNet18 weights were not in the torch hub cache and this "
+           "run had no network" if backbone.get("requested") == "auto" else " as asked")  # fmt: skip
+    return (f"The pretrained baselines use EfficientNet-Lite0 with ImageNet weights instead of "
+            f"the handout's ResNet18{why} {weights}.")  # fmt: skip
 
 
 def section_deepfake(s: Study) -> str:
@@ -164,7 +213,6 @@ def section_deepfake(s: Study) -> str:
     if not d:
         return "\n".join([*out, "", missing("error_analysis")])
     kind, base, backbone = d["dataset"], d["baselines"], d["backbone"] or {}
-    sha = (backbone.get("weights_sha256") or "n/a")[:12]
     ranking, comparisons = d["ranking"], d["comparisons"]
     seeds = max(b["test_acc"]["n"] for b in base.values())
     apart = [c for c in comparisons if _word(c).startswith(("higher", "lower"))]
@@ -175,9 +223,8 @@ def section_deepfake(s: Study) -> str:
         *images_section(s, kind),
         "### The baselines",
         "",
-        f"The pretrained backbone is {backbone.get('backbone')} (asked for: "
-        f"`{backbone.get('requested')}`; weights `{backbone.get('weights_file')}`, sha256 "
-        f"{sha}...). Each baseline's learning rate is chosen on validation accuracy from a "
+        backbone_text(backbone)
+        + " Each baseline's learning rate is chosen on validation accuracy from a "
         "sweep of one run per rate with the first seed, as the course runs it. "
         f"A tie goes to the first rate in the sweep's order. The chosen rate is then trained "
         f"with every seed ({seeds} for the course's baselines).",
@@ -258,19 +305,19 @@ def images_section(s: Study, kind: str) -> list[str]:
             "above every input above, so each input shrinks them as it would shrink a photo. "
             "Real and fake faces come from one renderer: nothing in the content tells them "
             "apart. A fake carries four traces that detectors of generated faces look for, "
-            "each at a strength drawn per image, so that no single trace decides and some "
-            "fakes carry almost none.",
+            "each at a strength drawn uniformly per image, independently of the others.",
             "",
             table(
                 ["trace", "what it imitates", "where it lives"],
                 [list(v) for v in STANDIN_CUES.values()],
             ),
             "",
-            "Each trace survives a different input: a period of 2 pixels does not survive "
-            "any shrinking by half, while colour and the seam survive 64 px. So the ranking "
-            "below is a property of these traces and of each baseline's input. On the "
-            "course images, whose traces are those of a real generator, only a rerun on "
-            "them can rank the baselines (see `data/raw/whichfaceisreal/README.md`).",
+            "The traces live at different scales and the inputs shrink the images by "
+            "different factors, so each input keeps a different share of them; how much of "
+            "each trace each input keeps is not measured here. The ranking below is a "
+            "property of these traces and inputs. Only a run on the course images, whose "
+            "traces are a real generator's, can rank the baselines for the handout "
+            "(`data/raw/whichfaceisreal/README.md` says how).",
             "",
         ]
     out += [
@@ -359,12 +406,13 @@ def diagnosis_section(diagnosis: dict) -> list[str]:
                 if p is None or p >= 1
                 else f"smallest p = {pvalue(p)}{flag}"
             )
-            + "): the weights learnt nothing that tells the classes apart."
+            + "): this seed's weights learnt nothing that tells the classes apart the right way round."
         )
         out += [
             f"### Why {strategy} is constant",
             "",
-            f"**Answer.** {strategy}'s chosen run gives every test image the same answer. "
+            f"**Answer.** The chosen run of {plain(strategy)} (first seed) gives every test image "
+            "the same answer. "
             f"That comes from {CAUSES[dx['explanation']]}. {ranking}",
             "",
             f"The same weights are read in eval mode as trained, in train mode and with "
@@ -474,68 +522,109 @@ def references(s: Study) -> list[list[str]]:
 
 
 THRESHOLD_RULE = (
-    "a run's threshold of 0.5 fails when the run ranks the test images better than chance "
-    "yet calls under 30% or over 70% of them fake (the test set is half fake)"
+    "a run's threshold of 0.5 fails when the run ranks the test images well (the 95% "
+    "interval of its AUC above 0.5 and the AUC at least 0.8) yet calls under 30% or over "
+    "70% of them fake (the test set is half fake)"
 )
+GOOD_RANKING = 0.8
 
 
 def threshold_fails(run: dict) -> bool:
     """:data:`THRESHOLD_RULE`."""
-    share = run.get("called_fake")
-    ranks = run.get("ranking") == "better than chance"
+    share, auc_ = run.get("called_fake"), run.get("test_auc")
+    ranks = run.get("ranking") == "better than chance" and (auc_ or 0) >= GOOD_RANKING
     return bool(ranks and share is not None and not 0.3 <= share <= 0.7)
 
 
 def threshold_text(run: dict) -> str:
-    if run.get("ranking") != "better than chance":
-        return "n/a (no ranking)"
+    if run.get("ranking") != "better than chance" or (run.get("test_auc") or 0) < GOOD_RANKING:
+        return "n/a (no good ranking)"
     return "fails" if threshold_fails(run) else "holds"
 
 
+WHY_BEST_RULE = (
+    "the two are not apart when the second's accuracy lies in the best's 95% Wilson "
+    "interval; else the best wins by its ranking when the 95% intervals of the two AUCs do "
+    "not overlap, and at the threshold when they do"
+)
+
+
+def why_best(best: dict, second: dict) -> str:
+    """Why ``best`` beats ``second`` of one sweep (:data:`WHY_BEST_RULE`)."""
+    if best["test_acc"] == second["test_acc"]:
+        return "tied: the order is the tie-break's"
+    if second["test_acc"] >= best["test_acc_low"]:
+        return "not apart: the second's accuracy lies in the best's 95% interval"
+    a, b = (best.get(k) for k in ("test_auc_low", "test_auc_high"))
+    c, d = (second.get(k) for k in ("test_auc_low", "test_auc_high"))
+    if None in (a, b, c, d):
+        return "n/a"
+    if a > d:
+        return "ranks better"
+    if c > b:
+        return "ranks worse, wins at the threshold"
+    return f"ranks alike; the second calls {called_fake(second)} fake"
+
+
 def q1_answer(rows: list[dict], base: dict) -> str:
-    """7.6 Q1's answer, three sentences: how the best runs rank, why the worst runs are
-    worst (their loss against a constant guess's), and where a low accuracy is the
-    threshold's failure rather than the ranking's."""
-    best = [r for r in rows if r["role"] == "best"]
-    worst = [r for r in rows if "worst" in r["role"]]
-    ranked = [r["baseline"] for r in best if r.get("ranking") == "better than chance"]
-    unranked = [r["baseline"] for r in best if r["baseline"] not in ranked]
-    first = (
-        (f"The best runs of {_names(ranked)} rank the test images better than chance"
-         if ranked else "No best run ranks the test images better than chance")
-        + (f"; {_names(unranked)}'s best does not" if ranked and unranked else "") + "."
-    )  # fmt: skip
-    flat = [r["baseline"] for r in worst if r.get("final_train_loss") is not None
+    """7.6 Q1's answer, three sentences: why each best run beats its second, where the
+    worst runs end, and where a low accuracy is the threshold's failure."""
+    by = {}
+    for r in rows:
+        by.setdefault(r["baseline"], {})[r["role"]] = r
+    seconds = {
+        n: next((r[k] for k in r if k.startswith("second best")), None) for n, r in by.items()
+    }
+    reasons = {n: why_best(r["best"], seconds[n]) for n, r in by.items()
+               if "best" in r and seconds[n] is not None}  # fmt: skip
+    tied = [n for n, w in reasons.items() if w.startswith("tied")]
+    clauses = []
+    for n, why_ in reasons.items():
+        who = plain(n)
+        if why_.startswith("tied"):
+            clauses.append(f"{who}'s rates all tie, so it has no best or worst")
+        elif why_.startswith("not apart"):
+            clauses.append(f"{who}'s two best rates are not apart")
+        elif why_ == "ranks better":
+            clauses.append(f"{who}'s best rate ranks the images better than its second")
+        elif why_.startswith("ranks alike"):
+            share = called_fake(seconds[n])
+            clauses.append(f"{who}'s best rate wins at the threshold: its second ranks the "
+                           f"images as well but calls {share} of them fake")  # fmt: skip
+        else:
+            clauses.append(
+                f"{who}'s best rate ranks worse than its second yet wins at the threshold"
+            )
+    first = "; ".join(clauses)
+    worst = [r for r in rows if "worst" in r["role"] and r["baseline"] not in tied]
+    flat = [plain(r["baseline"]) for r in worst if r.get("final_train_loss") is not None
             and abs(r["final_train_loss"] - LN2) < 0.05]  # fmt: skip
-    over = [r["baseline"] for r in worst if r.get("final_train_loss") is not None
+    over = [plain(r["baseline"]) for r in worst if r.get("final_train_loss") is not None
             and r["final_train_loss"] >= LN2 + 0.05]  # fmt: skip
-    parts = []
-    if flat:
-        many = len(flat) > 1
-        parts.append(f"{_names(flat)} end{'' if many else 's'} the epoch with a training loss "
-                     f"near ln 2, a constant guess's: {'their' if many else 'its'} step was too "
-                     "small to move the weights in one epoch")  # fmt: skip
-    if over:
-        many = len(over) > 1
-        parts.append(f"{_names(over)} end{'' if many else 's'} it above ln 2: "
-                     f"{'their steps overshoot' if many else 'its steps overshoot'}")  # fmt: skip
-    second = ("Of the worst runs, " + "; ".join(parts) + ".") if parts else ""
+    second = ", and ".join(x for x in (
+        f"the worst runs of {names_text(flat)} end the epoch with a training loss near ln 2, a "
+        "constant guess's" if flat else "",
+        f"{'those' if flat else 'the worst runs'} of {names_text(over)} end above it" if over else "",
+    ) if x)  # fmt: skip
     failed = [
-        f"{name} seed {p['seed']} (AUC {p['test_auc']:.3f}, calls {called_fake(p)} fake)"
+        f"{plain(name)} seed {p['seed']} (AUC {p['test_auc']:.3f}, calls {called_fake(p)} fake)"
         for name, b in base.items() if name in COURSE_BASELINES
         for p in b.get("per_seed", []) if threshold_fails(p)
     ]  # fmt: skip
-    failed += [f"{r['baseline']} {lr_text(r)} (AUC {r['test_auc']:.3f}, calls {called_fake(r)} "
-               "fake)" for r in rows if threshold_fails(r)]  # fmt: skip
     third = (
         "A low accuracy with a good ranking is the threshold's failure: " + "; ".join(failed) + "."
         if failed
-        else "No run that ranks the images well loses its accuracy to the threshold."
+        else "No seed of a chosen rate that ranks the images well loses its accuracy to the "
+        "threshold."
     )
-    return " ".join(x for x in ("**Answer.**", first, second, third) if x)
+    return " ".join(x for x in ("**Answer.**", _sentence(first), _sentence(second), third) if x)
 
 
-def _names(names: list[str]) -> str:
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def names_text(names: list[str]) -> str:
     return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else ""
 
 
@@ -546,11 +635,14 @@ def section_errors(s: Study) -> str:
     if not d:
         return "\n".join([*out, "", missing("error_analysis")])
     kind, rows = d["dataset"], d["q1"]["rows"]
+    second = {r["baseline"]: r for r in rows if r["role"].startswith("second best")}
     q1 = [
         [r["baseline"], r["role"], lr_text(r), pct(r["val_acc"]), accuracy(r), auc(r),
          r.get("ranking") or "n/a", called_fake(r),
          "n/a" if r.get("final_train_loss") is None else f"{r['final_train_loss']:.3f}",
-         "yes" if r.get("constant") else "no", r["ties"] or "-"]
+         "yes" if r.get("constant") else "no", r["ties"] or "-",
+         why_best(r, second[r["baseline"]]) if r["role"] == "best" and r["baseline"] in second
+         else "-"]
         for r in rows
     ]  # fmt: skip
     seeds = [
@@ -564,7 +656,8 @@ def section_errors(s: Study) -> str:
         q1_answer(rows, d["baselines"]),
         "",
         f"Runs of the sweep (first seed), by rule: {d['q1']['rule']}. Ties: other runs with "
-        f"the same test accuracy. Constant: {d['constant_rule']}.",
+        f"the same test accuracy. Constant: {d['constant_rule']}. Why the best beats the "
+        f"second: {WHY_BEST_RULE}.",
         "",
         table(
             [
@@ -579,6 +672,7 @@ def section_errors(s: Study) -> str:
                 "final training loss",
                 "constant",
                 "ties",
+                "why the best beats the second",
             ],
             q1,
         ),
@@ -628,6 +722,10 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
         images.append([f"`{f}`", label, f"{b:.2f}", f"{w:.2f}",
                        "n/a" if energy is None else f"{energy:.0f}",
                        *(["-"] * len(cue_names) if cues is None else [f"{c:.2f}" for c in cues])])  # fmt: skip
+    medians = traits.get("cue_median_of_test_fakes")
+    if images and medians:
+        images.append(["median of the test fakes", "", "", "", "50",
+                       *(f"{m:.2f}" for m in medians)])  # fmt: skip
     lead = (
         f"{best['baseline']} (best) against {worst['baseline']} (worst), each by its first "
         "seed's run at the rate chosen on validation"
@@ -637,8 +735,8 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
     )
     worst_rank = chosen.get(worst["baseline"], worst).get("ranking")
     caveat = (
-        f" {worst['baseline']} ranks the test images at chance, so which images it gets wrong "
-        "says little about them."
+        f" {plain(worst['baseline'])[:1].upper()}{plain(worst['baseline'])[1:]} ranks the test "
+        "images at chance, so which images it gets wrong says little about them."
         if worst_rank in ("at chance", None) or q2["worst_constant"]
         else ""
     )
@@ -697,7 +795,7 @@ def shared_text(q2: dict) -> str:
                 if fakes and all(f[j] < medians[j] for f in fakes)]  # fmt: skip
         if weak:
             parts.append(
-                f"every fake one carries a weaker {_names(weak)} than the median test fake"
+                f"every fake one carries a weaker {names_text(weak)} than the median test fake"
             )
     if len(parts) == 1:
         return f"The shown images are {parts[0]}; by these measures they share nothing else."
@@ -732,20 +830,20 @@ def why(rows: list[dict]) -> list[str]:
         flagged = [r for r in runs if r.get("constant")]
         if len(flagged) == len(runs):
             out.append(
-                f"{baseline}'s best, second and worst runs are all constant (one class for "
+                f"{capital(plain(baseline))}'s best, second and worst runs are all constant (one class for "
                 "every test image, ranking no better than chance): their order is a tie-break "
                 "between constant guesses, not a ranking of learning rates."
             )
             continue
         if worst["test_acc"] == best["test_acc"]:
             text = (
-                f"{baseline}'s runs all end at {pct(worst['test_acc'])} test accuracy, so its best "
+                f"{capital(plain(baseline))}'s runs all end at {pct(worst['test_acc'])} test accuracy, so its best "
                 f"and worst ({lr_text(worst)}) differ only by the tie-break"
             )
         else:
             step = "larger" if worst["lr"] > best["lr"] else "smaller"
             text = (
-                f"{baseline}'s worst run takes a {step} step ({lr_text(worst)}) than its best "
+                f"{capital(plain(baseline))}'s worst run takes a {step} step ({lr_text(worst)}) than its best "
                 f"({lr_text(best)})"
             )
         loss, reference = worst.get("final_train_loss"), best.get("final_train_loss")
@@ -778,7 +876,8 @@ def why(rows: list[dict]) -> list[str]:
             text += "; its test accuracy is above chance all the same (the interval is over 50%)"
         if flagged:
             text += (
-                f"; constant (one class for every image): {', '.join(lr_text(r) for r in flagged)}"
+                f"; constant (one class for every image, ranking no better than chance): "
+                f"{', '.join(lr_text(r) for r in flagged)}"
             )
         out.append(text + ".")
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mlpcnn.report import answers
 from mlpcnn.report.cities import grid_answer, q1_answer, q2_answer, q3_answer, q4_answer
-from mlpcnn.report.faces import over_seeds
+from mlpcnn.report.faces import capital, groups, names_text, over_seeds, plain
 from mlpcnn.report.markdown import pct, points, pvalue
 from mlpcnn.report.study import Study
 
@@ -47,7 +47,7 @@ def cities_lines(s: Study) -> list[str]:
     f = m.get("residual_study")
     if f:
         best = f["arms"][f["best_fix"]]
-        t = (answers.fixes_versus_control(s) or {}).get(f["best_fix"], best["test_vs_control"])
+        t = (answers.fixes_versus_control(s) or {}).get(f["best_fix"])
         restores = best["table"]["seeds_with_dead_layer"] == 0 and best["table"]["within_span"]
         parts = answers.ablation(s)
         split = (
@@ -73,7 +73,7 @@ def cities_lines(s: Study) -> list[str]:
             "residual_study/fixes"))  # fmt: skip
     q7 = m.get("implicit_encoding")
     if q7:
-        t = answers.implicit(s) or q7["val_difference_test"]
+        t = answers.implicit(s)
         out.append(_line(
             "6.2 Q7",
             f"the sine encoding gains {points(q7['difference_sine_minus_raw']['val_acc'])} validation "
@@ -87,11 +87,12 @@ def faces_lines(s: Study) -> list[str]:
     if not d:
         return []
     ranking, b = d["ranking"], d["baselines"]
+    lead, last = groups(d)
     apart = [c for c in d["comparisons"] if c["p_holm"] is not None and c["p_holm"] < 0.05]
     out = [_line(
         f"7.4 ({d['dataset']})",
-        f"{ranking[0]} is best ({over_seeds(b[ranking[0]], 'test_acc')}) and {ranking[-1]} "
-        f"last ({over_seeds(b[ranking[-1]], 'test_acc')}); {len(apart)} of "
+        f"{capital(names_text([plain(n) for n in lead]))} lead ({over_seeds(b[ranking[0]], 'test_acc')} "
+        f"for the first); {names_text([plain(n) for n in last])} trail; {len(apart)} of "
         f"{len(d['comparisons'])} pairs differ image by image.",
         "error_analysis/test_acc_vs_lr",
     )]  # fmt: skip
@@ -101,7 +102,8 @@ def faces_lines(s: Study) -> list[str]:
             "7.6",
             f"Q1: the best and worst runs of each baseline, read by ranking and threshold "
             f"(section 7.6); Q2: {len(q2['shown_files'])} test images that "
-            f"{q2['best']['baseline']} gets right and {q2['worst']['baseline']} wrong.",
+            f"{plain(q2['best']['baseline'])} gets right and {plain(q2['worst']['baseline'])} "
+            "gets wrong.",
             "error_analysis/best_right_worst_wrong"))  # fmt: skip
     return out
 

@@ -25,7 +25,7 @@ from mlpcnn.verdicts.curves import (
     CurveRule,
     classify_run,
 )
-from mlpcnn.verdicts.paired import paired_compare, strength, trend
+from mlpcnn.verdicts.paired import ALPHA, paired_compare, strength, trend
 
 
 def finals(
@@ -146,22 +146,34 @@ def batch_size(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE)
     }
 
 
-def fit(run: Mapping, train_acc: float, reference: float, margin: float) -> str:
-    """6.2 Q2: the fit verdict of a grid cell from its curve verdict.
+FIT_RULE = (
+    "per cell, from its validation-loss curve over the last epochs: under-trained when the "
+    "loss is still falling, tested one-sided over seeds and Holm-adjusted over the cells "
+    "(p < 0.05); converged (level within the curve rule's band) and a final training "
+    "accuracy more than {margin:.0%} below 1-NN's validation accuracy: under-capacity; "
+    "converged and within it: good fit; neither falling nor level: not resolved; the curve "
+    "verdict itself (overfitting, unstable, ...) otherwise"
+)
 
-    still improving -> under-trained (more epochs would help); converged with the final
-    train accuracy more than ``margin`` below ``reference`` (1-NN) -> under-capacity
-    (plateaued below what the data allows); converged otherwise -> good fit; a trend not
-    resolved -> not resolved; the curve's own verdict (overfitting, unstable, ...)
-    otherwise.
+
+def fit(
+    run: Mapping, train_acc: float, reference: float, margin: float, p_holm: float | None = None
+) -> str:
+    """6.2 Q2: the fit verdict of a grid cell (:data:`FIT_RULE`) from its curve verdict and
+    ``p_holm``, its still-falling p adjusted over the grid's cells (None: not adjusted).
+
+    Each verdict is reachable: a falling loss that survives the family's correction reads
+    under-trained; one that does not reads not resolved; a level loss reads under-capacity
+    or good fit by the training accuracy against 1-NN's.
     """
-    if run["verdict"] == IMPROVING:
-        return "under-trained"
-    if run["verdict"] == CONVERGED:
+    v = run["verdict"]
+    if v == IMPROVING:
+        return "under-trained" if p_holm is None or p_holm < ALPHA else "not resolved"
+    if v == CONVERGED:
         return "under-capacity" if train_acc < reference - margin else "good fit"
-    if run["verdict"] == UNRESOLVED:
+    if v == UNRESOLVED:
         return "not resolved"
-    return run["verdict"]
+    return v
 
 
 def grid(
@@ -172,18 +184,23 @@ def grid(
     prior_loss: float,
     rule: CurveRule = RULE,
 ) -> dict:
-    """6.2 Q1-Q4: each cell's curve and fit verdicts and train-validation gap; the best
-    cell against every other (paired over seeds, Holm over the cells); the trend of
-    validation accuracy with log2 depth at the base width and with log2 width at the
-    base depth (per-seed slopes)."""
+    """6.2 Q1-Q4: each cell's curve and fit verdicts (one Holm family over the cells for
+    "still falling") and train-validation gap; the best cell against every other (paired
+    over seeds, Holm over the cells); the trend of validation accuracy with log2 depth at
+    the base width and with log2 width at the base depth (per-seed slopes)."""
     acc = pd.concat({c: finals(h, "val_acc").iloc[:, 0] for c, h in histories.items()}, axis=1)
     train = pd.concat({c: finals(h, "train_acc").iloc[:, 0] for c, h in histories.items()}, axis=1)
     runs = {c: classify_run(h, prior_loss, rule) for c, h in histories.items()}
+    falling = holm({c: r.get("p") for c, r in runs.items()})
     best, tests = versus_best(acc, higher_is_better=True)
     gap = {c: paired_compare({"gap": (train[c].to_numpy(), acc[c].to_numpy())})["gap"] for c in acc}
     out = {
         "runs": runs,
-        "fit": {c: fit(runs[c], float(train[c].mean()), reference, margin) for c in acc},
+        "fit": {
+            c: fit(runs[c], float(train[c].mean()), reference, margin, falling[c]) for c in acc
+        },
+        "falling_p_holm": falling,
+        "fit_rule": FIT_RULE.format(margin=margin),
         "gap": gap,
         "best": best,
         "versus": tests,
@@ -291,3 +308,55 @@ def factorial(per_seed: Mapping[str, Sequence[float]], cells: Mapping[tuple[bool
         f"{a} x {b}": (y[True, True] - y[True, False]) - (y[False, True] - y[False, False]),
     }
     return paired_compare({k: (v, np.zeros_like(v)) for k, v in effects.items()})
+
+
+ABLATION = {  # Q6: (zero-initialised branch, standardised inputs) -> arm, each residual
+    (False, False): "course_residual",
+    (True, False): "residual_zero_branch",
+    (False, True): "residual_standardised",
+    (True, True): "identity_residual",
+}
+
+
+def residual_study(
+    history: pd.DataFrame,
+    plain: pd.DataFrame | None,
+    control: str,
+    prior_loss: float,
+    rule: CurveRule = RULE,
+) -> dict:
+    """6.2 Q6: each arm's curve verdict; each arm's final validation accuracy against the
+    ``control``'s (paired over seeds, Holm over the arms); the fixes taken apart: the
+    residual connection (the course's residual arm against the ``plain`` network of Q5,
+    same seeds) and the 2 x 2 of the zero-initialised branch and standardised inputs on
+    top of it (:data:`ABLATION`)."""
+    name = lambda r: r["arm"]  # noqa: E731
+    acc = finals(history, "val_acc", name)
+    out: dict = {
+        "runs": {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()},
+        "versus_control": paired_compare(
+            {a: (acc[a].to_numpy(), acc[control].to_numpy()) for a in acc.columns if a != control}
+        ),
+        "ablation": None,
+    }
+    if set(ABLATION.values()) <= set(acc.columns):
+        ablation = {"factorial": factorial(acc.to_dict("list"), ABLATION,
+                                           ("zero_branch", "standardise"))}  # fmt: skip
+        if plain is not None:
+            base = finals(plain, "val_acc").iloc[:, 0]
+            seeds = acc.index.intersection(base.index)
+            residual = acc.loc[seeds, "course_residual"].to_numpy()
+            test = paired_compare({"residual": (residual, base[seeds].to_numpy())})
+            ablation["residual"] = test["residual"]
+        out["ablation"] = ablation
+    return out
+
+
+def implicit(history: pd.DataFrame) -> dict | None:
+    """6.2 Q7: sine against raw input on final validation accuracy, paired over seeds."""
+    acc = finals(history, "val_acc", lambda r: r["encoding"])
+    if not {"sine", "raw"} <= set(acc.columns):
+        return None
+    return paired_compare({"sine vs raw": (acc["sine"].to_numpy(), acc["raw"].to_numpy())})[
+        "sine vs raw"
+    ]
