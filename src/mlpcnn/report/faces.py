@@ -448,12 +448,7 @@ def extras_section(d: dict) -> list[str]:
         return []
     rows = d["extra_comparisons"]
     notes = {
-        "finetune_long": changes(d["baselines"], "finetune_long", "finetune")
-        + (
-            ". Its random crop is resized back to 224 px, which resamples the finest traces"
-            if d["dataset"] == "standin"
-            else ""
-        ),
+        "finetune_long": changes(d["baselines"], "finetune_long", "finetune"),
         "scratch_backbone": "scratch_backbone is the pretrained strategies' architecture and "
         "input from random weights: against finetune it measures the ImageNet weights, "
         "against the course's scratch ResNet18 the architecture",
@@ -679,7 +674,8 @@ def section_errors(s: Study) -> str:
         "",
         (standin_warning(kind) + " ".join(why(rows))).strip(),
         "",
-        f"The chosen rate of each swept baseline, seed by seed ({THRESHOLD_RULE}):",
+        f"The chosen rate of each swept baseline, seed by seed. The threshold column's rule: "
+        f"{THRESHOLD_RULE}.",
         "",
         table(
             [
@@ -751,9 +747,8 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
         "",
         f"{lead}: {best['baseline']} {lr_text(best)}: {accuracy(best)}; {worst['baseline']} "
         f"{lr_text(worst)}: {accuracy(worst)}. {q2['candidates']} test images are right for "
-        f"the first and wrong for the second; shown: {count}, by rule ({q2['rule']})."
-        + constant
-        + one_class(q2, worst["baseline"]),
+        f"the first and wrong for the second; shown: {count}. They are chosen by rule: "
+        f"{q2['rule']}." + constant + one_class(q2, worst["baseline"]),
         "",
         table(
             [
