@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import statistics
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mlpcnn.common.params import number_label
@@ -158,16 +160,26 @@ def lr_key(lr: float) -> str:
     return f"lr {number_label(lr)}"
 
 
-def _weakest(tests: dict) -> str:
+def _weakest(tests: dict, words: Callable[[str], str] = str) -> str:
     """The weakest of a winner's comparisons, e.g. ``against lr 0.01 not distinguishable,
-    paired t-test, Holm p = 0.392``."""
+    paired t-test, Holm p = 0.392``; ``words`` names the other side in a sentence."""
     if not tests:
         return "the only rate, arm or cell that could be compared"
     name, t = max(
         tests.items(), key=lambda kv: kv[1]["p_holm"] if kv[1]["p_holm"] is not None else 2
     )
-    other = name.split(" vs ")[1]
-    return f"against {other} {t['strength']}, {t['test']}, Holm p = {pvalue(t['p_holm'])}"
+    other, p = words(name.split(" vs ")[1]), t["p_holm"]
+    word = "not testable" if p is None else "distinguishable" if p < 0.05 else "not distinguishable"
+    flag = " (borderline)" if t["strength"] == "borderline" else ""
+    return f"against {other} {word}{flag}, {t['test']}, Holm p = {pvalue(p)}"
+
+
+def cell_words(cells: dict, cell: str) -> str:
+    """A grid cell as a sentence names it: ``d6_w16`` -> ``6 layers of 16``."""
+    c = cells.get(cell)
+    if not c:
+        return cell
+    return f"{c['depth']} layer{'s' * (c['depth'] != 1)} of {c['width']}"
 
 
 def same_configuration_text(s: Study) -> str:
@@ -707,14 +719,15 @@ def grid_answer(s: Study) -> str:
         return "n/a"
     best, worst = d["best"]["cell"], d["worst"]["cell"]
     gap = g["gap"][best]
+    words = functools.partial(cell_words, d["cells"])
     trends = "; ".join(
         f"Q{3 if axis == 'depth' else 4} {axis}: {points(t['slope'])} per doubling ({t['strength']}, Holm p = {pvalue(t['p_holm'])})"
         for axis, t in g["trends"].items()
     )  # fmt: skip
     return (
-        f"Q1 best {best} ({_cell_interval(d['best'], 'val')}; {_weakest(g['versus'])}); it generalised (train minus validation "
+        f"Q1 best: {words(best)} ({_cell_interval(d['best'], 'val')}; {_weakest(g['versus'], words)}); it generalised (train minus validation "
         f"accuracy {points(gap['difference'])} [{100 * gap['low']:+.2f}, {100 * gap['high']:+.2f}]); fit: "
-        f"{g['fit'][best]}{_fall(g, best)}. Q2 worst {worst}: {g['fit'][worst]}{_fall(g, worst)}. "
+        f"{g['fit'][best]}{_fall(g, best)}. Q2 worst: {words(worst)}, {g['fit'][worst]}{_fall(g, worst)}. "
         f"{trends}."
     )
 
