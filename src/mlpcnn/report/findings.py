@@ -53,7 +53,7 @@ def cities_lines(s: Study) -> list[str]:
         split = (
             "; its changes taken apart: "
             + ", ".join(
-                f"{k} {points(v['difference'])} ({v['strength']})"
+                f"{arm_words(k)} {points(v['difference'])} ({_verdict(v)})"
                 for k, v in [("residual", parts.get("residual")), *parts["factorial"].items()]
                 if v
             )
@@ -61,14 +61,14 @@ def cities_lines(s: Study) -> list[str]:
             else "; its changes are not separated by this run's arms"
         )
         curves = answers.arm_curves(s)
-        wide = [f"{k} {pct(a['table']['val_acc_mean'])}, {curves.get(k, 'n/a').split(' (')[0]}, with a "
+        wide = [f"{arm_words(k)} {pct(a['table']['val_acc_mean'])}, {curves.get(k, 'n/a').split(' (')[0]}, with a "
                 f"dead layer in {a['table']['seeds_with_dead_layer']} of {len(f['seeds'])} seeds"
                 for k, a in f["arms"].items() if set(a["arm"]) == {"width"}]  # fmt: skip
         out.append(_line(
             "6.2 Q6",
-            f"{f['best_fix']} ({', '.join(best['arm'])}) {'restores' if restores else 'does not restore'} "
+            f"{capital(arm_words(f['best_fix']))} {'restores' if restores else 'does not restore'} "
             f"the flow and reaches {pct(best['table']['val_acc_mean'])}, {points(t['difference'])} over "
-            f"{f['control']} ({t['test']}, Holm p = {pvalue(t['p_holm'])}){split}"
+            f"{arm_words(f['control'])} ({t['test']}, Holm p = {pvalue(t['p_holm'])}){split}"
             + (f"; widening instead: {'; '.join(wide)}" if wide else "") + ".",
             "residual_study/fixes"))  # fmt: skip
     q7 = m.get("implicit_encoding")
@@ -106,6 +106,31 @@ def faces_lines(s: Study) -> list[str]:
             "gets wrong.",
             "error_analysis/best_right_worst_wrong"))  # fmt: skip
     return out
+
+
+ARM_WORDS = {  # 6.2 Q6's arms and changes as a sentence names them (tables keep the names)
+    "identity_residual": "the identity residual network (residual blocks with "
+    "zero-initialised branches on standardised inputs)",
+    "course_residual": "the course's residual network",
+    "residual": "the residual connection",
+    "zero_branch": "zero-initialised branches",
+    "standardise": "standardised inputs",
+    "zero_branch x standardise": "their interaction",
+    "shallow_standardised": "the shallow control on standardised inputs",
+    "wide16": "width 16",
+    "wide32": "width 32",
+}
+
+
+def arm_words(name: str) -> str:
+    return ARM_WORDS.get(name, name)
+
+
+def _verdict(test: dict) -> str:
+    """distinguishable / not distinguishable, with borderline as a flag beside it."""
+    p = test.get("p_holm")
+    word = "not testable" if p is None else "distinguishable" if p < 0.05 else "not distinguishable"
+    return word + (", borderline" if test.get("strength") == "borderline" else "")
 
 
 def section_findings(s: Study) -> str:
