@@ -13,6 +13,7 @@ from mlpcnn.common.params import number_label
 from mlpcnn.common.stats import holm
 from mlpcnn.report import answers
 from mlpcnn.report.markdown import (
+    claim,
     flat_figure,
     interval,
     missing,
@@ -168,10 +169,8 @@ def _weakest(tests: dict, words: Callable[[str], str] = str) -> str:
     name, t = max(
         tests.items(), key=lambda kv: kv[1]["p_holm"] if kv[1]["p_holm"] is not None else 2
     )
-    other, p = words(name.split(" vs ")[1]), t["p_holm"]
-    word = "not testable" if p is None else "distinguishable" if p < 0.05 else "not distinguishable"
-    flag = " (borderline)" if t["strength"] == "borderline" else ""
-    return f"against {other} {word}{flag}, {t['test']}, Holm p = {pvalue(p)}"
+    other = words(name.split(" vs ")[1])
+    return f"against {other} {claim(t)}, {t['test']}, Holm p = {pvalue(t['p_holm'])}"
 
 
 def cell_words(cells: dict, cell: str) -> str:

@@ -11,7 +11,7 @@ course's images and sit in a table of their own, never ranked with this run's nu
 
 from __future__ import annotations
 
-from mlpcnn.report.markdown import interval, missing, pct, pvalue, table
+from mlpcnn.report.markdown import capital, interval, missing, pct, pvalue, table
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts.paired import ALPHA, strength
 
@@ -145,10 +145,6 @@ def plain(name: str) -> str:
     return PLAIN.get(name, name)
 
 
-def capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _tied(comparisons: list[dict], a: str, b: str) -> bool:
     """Whether a and b were compared and are not distinguishable image by image."""
     c = next((c for c in comparisons if {c["a"], c["b"]} == {a, b}), None)
@@ -186,10 +182,9 @@ def best_line(d: dict) -> str:
     data = ("These are the stand-in's numbers: the order is a property of its traces and "
             "of each baseline's input, not a finding about the course images."
             if kind == "standin" else "These are the course images' numbers.")  # fmt: skip
-    return (
-        f"**Answer.** After one epoch, {listed(lead)} lead{'' if len(lead) > 1 else 's'} "
-        f"in test accuracy, and{within}. {trail[:1].upper() + trail[1:]} {data}"
-    ).replace("  ", " ")
+    first = (f"After one epoch, {listed(lead)} lead{'' if len(lead) > 1 else 's'} in test "
+             f"accuracy, and{within}.")  # fmt: skip
+    return " ".join(x for x in ("**Answer.**", first, capital(trail), data) if x)
 
 
 def backbone_text(backbone: dict) -> str:
@@ -524,15 +519,19 @@ THRESHOLD_RULE = (
 GOOD_RANKING = 0.8
 
 
+def ranks_well(run: dict) -> bool:
+    """The ranking half of :data:`THRESHOLD_RULE`: better than chance, AUC at least 0.8."""
+    return run.get("ranking") == "better than chance" and (run.get("test_auc") or 0) >= GOOD_RANKING
+
+
 def threshold_fails(run: dict) -> bool:
     """:data:`THRESHOLD_RULE`."""
-    share, auc_ = run.get("called_fake"), run.get("test_auc")
-    ranks = run.get("ranking") == "better than chance" and (auc_ or 0) >= GOOD_RANKING
-    return bool(ranks and share is not None and not 0.3 <= share <= 0.7)
+    share = run.get("called_fake")
+    return bool(ranks_well(run) and share is not None and not 0.3 <= share <= 0.7)
 
 
 def threshold_text(run: dict) -> str:
-    if run.get("ranking") != "better than chance" or (run.get("test_auc") or 0) < GOOD_RANKING:
+    if not ranks_well(run):
         return "n/a (no good ranking)"
     return "fails" if threshold_fails(run) else "holds"
 
@@ -616,7 +615,7 @@ def q1_answer(rows: list[dict], base: dict) -> str:
 
 
 def _sentence(text: str) -> str:
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
+    return f"{capital(text)}." if text else ""
 
 
 def names_text(names: list[str]) -> str:
@@ -731,7 +730,7 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
     )
     worst_rank = chosen.get(worst["baseline"], worst).get("ranking")
     caveat = (
-        f" {plain(worst['baseline'])[:1].upper()}{plain(worst['baseline'])[1:]} ranks the test "
+        f" {capital(plain(worst['baseline']))} ranks the test "
         "images at chance, so which images it gets wrong says little about them."
         if worst_rank in ("at chance", None) or q2["worst_constant"]
         else ""

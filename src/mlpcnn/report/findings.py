@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from mlpcnn.report import answers
 from mlpcnn.report.cities import grid_answer, q1_answer, q2_answer, q3_answer, q4_answer
-from mlpcnn.report.faces import capital, groups, names_text, over_seeds, plain
-from mlpcnn.report.markdown import pct, points, pvalue
+from mlpcnn.report.faces import groups, names_text, over_seeds, plain
+from mlpcnn.report.markdown import capital, claim, pct, points, pvalue
 from mlpcnn.report.study import Study
 
 
@@ -53,7 +53,7 @@ def cities_lines(s: Study) -> list[str]:
         split = (
             "; its changes taken apart: "
             + ", ".join(
-                f"{arm_words(k)} {points(v['difference'])} ({_verdict(v)})"
+                f"{arm_words(k)} {points(v['difference'])} ({claim(v, ', borderline')})"
                 for k, v in [("residual", parts.get("residual")), *parts["factorial"].items()]
                 if v
             )
@@ -124,13 +124,6 @@ ARM_WORDS = {  # 6.2 Q6's arms and changes as a sentence names them (tables keep
 
 def arm_words(name: str) -> str:
     return ARM_WORDS.get(name, name)
-
-
-def _verdict(test: dict) -> str:
-    """distinguishable / not distinguishable, with borderline as a flag beside it."""
-    p = test.get("p_holm")
-    word = "not testable" if p is None else "distinguishable" if p < 0.05 else "not distinguishable"
-    return word + (", borderline" if test.get("strength") == "borderline" else "")
 
 
 def section_findings(s: Study) -> str:

@@ -27,6 +27,20 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def claim(test: Mapping[str, Any], flag: str = " (borderline)") -> str:
+    """A paired or McNemar test's verdict in words: distinguishable (adjusted p < 0.05) or
+    not, with ``flag`` after it when the adjusted p is borderline (DESIGN.md: borderline is
+    a flag beside a verdict, never the verdict)."""
+    p = test.get("p_holm")
+    word = "not testable" if p is None else "distinguishable" if p < 0.05 else "not distinguishable"
+    return word + (flag if test.get("strength") == "borderline" else "")
+
+
+def capital(text: str) -> str:
+    """``text`` with its first letter upper-case (a sentence that starts with a name)."""
+    return text[:1].upper() + text[1:]
+
+
 def missing(name: str) -> str:
     return f"*Not in this run: the results of `{name}` are missing.*"
 
