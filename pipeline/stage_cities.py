@@ -42,8 +42,11 @@ MODEL_KEYS = ("depth", "width", "batchnorm")
 # fixed number, so that the figures (which a block changes in the last bits: a GEMM over
 # fewer replicas may round differently) do not depend on the machine's cores.
 BLOCKS = 2
-# What params.yaml may set of TrainConfig (record_batch_loss is the stage's choice).
-TRAIN_KEYS = tuple(f.name for f in fields(TrainConfig) if f.name != "record_batch_loss")
+# What params.yaml may set of TrainConfig (record_batch_loss and ghost_batch are the
+# stage's choice).
+TRAIN_KEYS = tuple(
+    f.name for f in fields(TrainConfig) if f.name not in ("record_batch_loss", "ghost_batch")
+)
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,23 @@ def test_saved_mlps_load_back_with_their_seeds(tmp_path) -> None:
     x = torch.randn(6, 2)
     for a, b in zip(loaded, models, strict=True):
         torch.testing.assert_close(a(x), b.eval()(x))
+
+
+def test_ghost_batches_normalise_each_group_by_its_own_statistics() -> None:
+    """Ghost batch norm: in train mode each group of ``ghost_batch`` samples is normalised
+    by its own mean and variance, the running statistics as plain batch norm's; a group
+    as large as the batch is plain batch norm."""
+    config = MLPConfig(depth=1, width=4, n_classes=3, batchnorm=True)
+    x = torch.randn(2, 12, 2)  # (R, B, in)
+    plain, ghost, whole = (stacked_mlps(config, [0, 1]).train() for _ in range(3))
+    ghost.ghost_batch, whole.ghost_batch = 4, 12
+    torch.testing.assert_close(whole(x), plain(x))
+    out = ghost(x)
+    z = torch.baddbmm(ghost.biases[0], x, ghost.weights[0])  # (R, B, F) before the norm
+    groups = z.view(2, 3, 4, 4)  # (R, groups, g, F)
+    mean, var = groups.mean(2, keepdim=True), groups.var(2, unbiased=False, keepdim=True)
+    a = torch.relu((groups - mean) / torch.sqrt(var + 1e-5)).view(2, 12, 4)
+    torch.testing.assert_close(out, torch.baddbmm(ghost.biases[-1], a, ghost.weights[-1]))
+    # The running statistics move by the whole batch's, as plain batch norm's do.
+    torch.testing.assert_close(ghost.running_mean_0, plain.running_mean_0)
+    torch.testing.assert_close(ghost.running_var_0, plain.running_var_0)

@@ -269,6 +269,24 @@ def test_optimisation_studies(repo: Path) -> None:
     assert (
         stability[0].startswith("series,batch_size,window_noise_mean") and len(stability) == 1 + 8
     )
+    # Noise: each step to the next batch size paired by seed; batch norm at batch 1 (running
+    # statistics) left out of its arm's steps.
+    noise = sizes["verdicts"]["noise"]
+    assert list(noise["base"]["loss_noise"]) == ["batch 16 vs 1", "batch 128 vs 16",
+                                                 "batch 1024 vs 128"]  # fmt: skip
+    assert list(noise["batchnorm"]["batch_loss_noise"]) == ["batch 128 vs 16", "batch 1024 vs 128"]
+    assert len(runs["base: batch 16"]["loss_noise"]["per_seed"]) == len(SEEDS)
+    # The batch-norm probe: both arms at batch 16 with a lower rate, batch norm at 128 in
+    # groups of 16; one Holm family of three and a cause from its rule.
+    probe = sizes["verdicts"]["probe"]
+    assert set(sizes["probes"]) == {"base: batch 16, lr 0.0001", "batchnorm: batch 16, lr 0.0001",
+                                    "batchnorm: batch 128, groups of 16"}  # fmt: skip
+    assert [t["family"] for t in probe["tests"].values()] == [3, 3, 3]
+    assert probe["cause"] in ("the step", "the statistics", "both", "not resolved")
+    from mlpcnn.report.optimisation import CAUSES
+
+    report = (repo / "report/REPORT.md").read_text()
+    assert CAUSES[probe["cause"]] in report  # the report says the cause the summary holds
 
 
 def test_plots_render_and_follow_params(repo: Path) -> None:
@@ -468,7 +486,10 @@ def test_every_stage_writes_the_verdicts_the_report_prints(repo: Path) -> None:
         "mlp_learning_rate": rules.learning_rate(history["mlp_learning_rate"], prior, RULE),
         "mlp_epochs": classify_run(history["mlp_epochs"], prior, RULE),
         "mlp_batchnorm": rules.batchnorm(history["mlp_batchnorm"], reach, prior, RULE),
-        "mlp_batch_size": rules.batch_size(history["mlp_batch_size"], prior, RULE),
+        "mlp_batch_size": rules.batch_size(
+            history["mlp_batch_size"], prior, RULE, summary(repo, "mlp_batch_size")["runs"],
+            pd.read_csv(repo / "plots/mlp_batch_size/probes.csv"),
+        ),
         "mlp_select": rules.grid(grid, select["cells"], select["nearest_neighbour"]["val_acc"],
                                  select["fit_margin"], prior, RULE),
         "residual_study": rules.residual_study(history["residual_study"],
@@ -497,6 +518,9 @@ def test_report_covers_every_section(repo: Path) -> None:
                       "## 7.4: deepfake baselines", "## 7.6: error analysis",
                       "## Appendix: the run"]  # fmt: skip
     assert "are missing" not in report and "is not in this run" not in report
+    from mlpcnn.report.readability import measure
+
+    assert measure(report).problems() == []  # DESIGN.md's limits hold on any run's report
     assert "**standin**: a synthetic stand-in" in report
     for link in [
         line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")
@@ -830,6 +854,10 @@ def param_error(repo: Path, monkeypatch: pytest.MonkeyPatch, stage: str, *args: 
         ("mlp_batch_size", {"runs": [{"batch_size": 8, "epoch": 1}]}, "mlp_batch_size.runs[0].epoch: unknown key (known: batch_size, epochs)"),
         ("mlp_batch_size", {"samples_per_point": 1000}, "mlp_batch_size.samples_per_point: expected a multiple of every batch size, got 1000 for batch size 16"),
         ("mlp_batch_size", {"noise_tail": 0}, "mlp_batch_size.noise_tail: expected a fraction in (0, 1], got 0"),
+        ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 16, "lr": 0.0001, "groups_at": 64}}, "mlp_batch_size.batchnorm_probe.groups_at: expected one of the runs' batch sizes [1, 16, 128, 1024], got 64"),
+        ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 16, "rate": 0.0001, "groups_at": 128}}, "mlp_batch_size.batchnorm_probe.rate: unknown key (known: batch_size, groups_at, lr)"),
+        ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 16, "lr": 0, "groups_at": 128}}, "mlp_batch_size.batchnorm_probe.lr: expected a positive number, got 0"),
+        ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 128, "lr": 0.0001, "groups_at": 16}}, "mlp_batch_size.batchnorm_probe.groups_at: expected a larger multiple of batch_size 128, got 16"),
         ("mlp_batch_size", {"arms": {"base": {"batchnorm": False, "bn": True}}}, "mlp_batch_size.arms.base.bn: unknown key (known: batchnorm)"),
         ("mlp_batchnorm", {"arms": {"base": {"standardize": True}}}, "mlp_batchnorm.arms.base.standardize: unknown key (known: batchnorm, standardise)"),
         ("mlp_batchnorm", {"base_arm": "plain"}, "mlp_batchnorm.base_arm: expected one of ['base', 'batchnorm', 'standardised'], got 'plain'"),

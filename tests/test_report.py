@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,8 @@ from mlpcnn.common.stats import compare, seed_interval
 from mlpcnn.report.document import render_report, training_seconds
 from mlpcnn.report.markdown import verdict
 from mlpcnn.report.study import Study
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CITIES = {
     "rows": {"train": 1000, "val": 100, "test": 100},
@@ -83,9 +86,11 @@ def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run
     assert report.startswith("# The MLP and CNN study, reproduced")
     assert "99.00% validation and 98.00% test accuracy" in report
     assert "| 1.0 | n/a | 2.500 [" in report and "| diverged (3 of 3 seeds) |" in report
-    assert "By the final validation loss, lr 0.001 is lowest (0.250)" in report
-    assert "- **6.1 Q1**: lr 0.001: the lowest final validation loss" in report
-    assert "lr 1: diverged (3 of 3 seeds)" in report
+    assert "Lowest final validation loss: lr 0.001, 0.250." in report
+    assert (
+        "| **6.1 Q1** | Learning rate 0.001 ends with the lowest validation loss, 0.250" in report
+    )
+    assert "lr 1 diverged in 3 of 3 seeds" in report
     # Without the history the table still reads the summary, and says what is missing.
     bare = render_report(Study({"mlp_learning_rate": LEARNING_RATE}))
     assert "diverged in 3 of 3 seeds (epochs 3, 3, 4) |" in bare
@@ -104,7 +109,8 @@ def test_renders_from_hand_made_metrics_with_missing_sections_and_a_diverged_run
 def test_text_follows_the_numbers() -> None:
     report = render_report(Study({"mlp_learning_rate": learning_rate_summary([0.5, 0.5, 0.5])},
                                  histories={"mlp_learning_rate": learning_rate_history([0.5] * 3)}))  # fmt: skip
-    assert "lr 0.001 is lowest (0.500)" in report and "| 0.500 [0.500, 0.500] |" in report
+    assert "Lowest final validation loss: lr 0.001, 0.500." in report
+    assert "| 0.500 [0.500, 0.500] |" in report
     assert (
         "diverged" in report
         and "*Not in this run: the results of `prepare_cities` are missing.*" in report
@@ -332,10 +338,10 @@ def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> No
     assert "81.25%" in reference and "81.25%" not in main  # course figures in their own table
     assert "not compared" in reference
     answer = main.split("**Answer.** ")[1].split("\n")[0]
-    assert answer.startswith("After one epoch, fine-tuning (85.00% [83.00, 87.00], 3 seeds) "
-                             "leads in test accuracy, and it differs from the runner-up image "
-                             "by image.")  # fmt: skip
-    assert "ResNet18 trained from scratch (50.00% [48.00, 52.00], 3 seeds) trail." in answer
+    assert answer.startswith("After one epoch, fine-tuning leads in test accuracy, and it differs "
+                             "from the runner-up image by image; fine-tuning reaches 85.00% "
+                             "[83.00, 87.00], 3 seeds.")  # fmt: skip
+    assert "ResNet18 trained from scratch trail." in answer
     assert (
         "These are the stand-in's numbers: the order is a property of its traces" in answer
         and answer.count(". ") <= 3
@@ -345,19 +351,19 @@ def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> No
     assert "| xgboost | resize to 64 x 64 |" in main
     assert "lr 0.1 (tied with 2 other rates; the first in the sweep)" in main
     assert "A tie goes to the first rate in the sweep's order." in main
-    assert "60.00% (all 3 seeds the same)" in main  # one fit: no zero-width interval
+    assert "60.00%, all 3 seeds the same" in main  # one fit: no zero-width interval
     assert "[50.00, 50.00]" not in main
     assert "| better than chance | 50.0% |" in main
     assert "2 of 3 pairs differ image by image" in main
     assert "| linear_probe vs xgboost | 10 | 8 |" in main
-    assert "Constant runs (rule: one class for every image): scratch (3 of 3 seeds)" in main
+    assert "Constant runs: scratch in 3 of 3 seeds. Constant is defined in the appendix." in main
     assert "### Why scratch is constant" in main
-    assert "That comes from batch norm's running statistics" in main
+    assert "That is consistent with batch norm's running statistics" in main
     assert "No variant ranks the test images better than chance (smallest p = 0.049, " \
         "borderline): this seed's weights learnt nothing" in main  # fmt: skip
     assert "| up-sampling fingerprint | colour and noise | blending seam | smooth skin |" in \
         section_errors(study)  # fmt: skip
-    assert "finetune_long changes four things against finetune" in main
+    assert "Longer fine-tuning changes four things against fine-tuning" in main
     assert "resamples the finest traces" not in main  # a guess, never measured
     assert "Holm over these 2 pairs" in main and "| handmade vs finetune | 2 | 40 |" in main
     assert "Deepfake precision: bfloat16 autocast" in source_line(study)
@@ -369,10 +375,10 @@ def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> No
     errors = section_errors(study)
     assert errors.startswith("## 7.6: error analysis")
     q1 = errors.split("**Answer.** ")[1].split("\n")[0]
-    assert q1.startswith("ResNet18 trained from scratch's best rate wins at the threshold: its "
-                         "second ranks the images as well but calls 20.0% of them fake.")  # fmt: skip
+    assert q1.startswith("ResNet18 trained from scratch's best and second rates rank the images "
+                         "alike, and the second calls 20.0% of them fake.")  # fmt: skip
     assert "The worst runs of ResNet18 trained from scratch end the epoch with a training " \
-        "loss near ln 2, a constant guess's." in q1  # fmt: skip
+        "loss near ln 2, that of a constant guess." in q1  # fmt: skip
     assert "the threshold's failure: fine-tuning seed 1 (AUC 0.840, calls 15.0% fake)." in q1
     assert "| ranks alike; the second calls 20.0% fake |" in errors
     from mlpcnn.report.faces import why_best
@@ -393,12 +399,16 @@ def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> No
     assert "ResNet18 trained from scratch ranks the test images at chance" in errors
     assert "takes a smaller step (lr 1e-05) than its best (lr 0.01)" in errors
     assert "shown: all 2 such images" in errors
-    assert "No real image qualifies: scratch's mistakes among them are all fake images" in errors
-    assert "scratch's run is constant" in errors and "ordered by finetune's confidence" in errors
+    assert (
+        "No real image qualifies: ResNet18 trained from scratch's mistakes among them are all fake"
+        in errors
+    )
+    assert "ResNet18 trained from scratch's run is constant" in errors
+    assert "ordered by fine-tuning's confidence" in errors
     assert "The shown images are 2 fake; every fake one has less fine-scale energy than most " \
         "fake test images; every fake one carries a weaker up-sampling fingerprint and " \
         "blending seam than the median test fake." in errors  # fmt: skip
-    assert "Against the worst baseline that is not constant: finetune against xgboost" in errors
+    assert "Against the worst baseline that is not constant, XGBoost on raw pixels." in errors
     assert "5 of the 5" in section_errors(faces_study("standin", shown=5))
 
 
@@ -413,7 +423,7 @@ def test_q1_reads_a_sweep_of_constant_runs_as_tie_breaks() -> None:
     from mlpcnn.report.faces import why
 
     runs = [faces_run("scratch", 0.5, 0.05, lr=lr, constant=True) for lr in (0.1, 0.01, 1e-05)]
-    (text,) = why(runs)
+    (text,) = why(runs).values()
     assert "all constant" in text and "tie-break between constant guesses" in text
 
 
@@ -432,13 +442,13 @@ def test_why_a_worst_run_near_ln2_is_read_against_chance(acc: float, auc: float,
 
     best = faces_run("finetune", 0.86, 0.03, lr=0.001, final_train_loss=0.15)
     worst = faces_run("finetune", acc, 0.045, lr=1e-05, final_train_loss=0.68, test_auc=auc)
-    (text,) = why([best, worst])
+    (text,) = why([best, worst]).values()
     assert "about ln 2, the loss of a constant guess" in text and says in text
     assert "learned next to nothing" not in text
 
 
 def test_where_a_flushed_arm_s_line_starts_is_read_from_its_ratios() -> None:
-    from mlpcnn.report.cities import _flushed_layers_text
+    from mlpcnn.report.gradients import _flushed_layers_text
 
     def ratios(first_finite: dict[str, int]) -> pd.DataFrame:
         return pd.concat([
@@ -451,17 +461,17 @@ def test_where_a_flushed_arm_s_line_starts_is_read_from_its_ratios() -> None:
         ratios({"wide16": 2, "wide32": 4, "plain": 0}), ["wide16", "wide32"]
     )
     assert text.startswith(
-        " In the ratio panel their lines start at layer 2 (wide16) and 4 (wide32):"
+        " In the ratio panel their lines start at layer 2 for width 16 and 4 for width 32."
     )
     assert "lower bounds" in text
     assert _flushed_layers_text(ratios({"wide16": 0}), ["wide16"]) == ""
     dropped = ratios({"wide16": 3}).dropna()  # as the stage writes it: no row without a log
-    assert "start at layer 3 (wide16):" in _flushed_layers_text(dropped, ["wide16"])
+    assert "start at layer 3 for width 16." in _flushed_layers_text(dropped, ["wide16"])
     assert _flushed_layers_text(None, ["wide16"]) == ""
 
 
 def test_time_per_epoch_leaves_out_the_first_epoch_and_its_compile() -> None:
-    from mlpcnn.report.cities import first_epoch_note, later_epoch_seconds
+    from mlpcnn.report.optimisation import first_epoch_note, later_epoch_seconds
 
     assert later_epoch_seconds([9.6, 1.0, 3.0, 2.0]) == "2.00"  # the median of 1, 3, 2
     assert later_epoch_seconds([22.4]) == "n/a (1 epoch)"
@@ -470,7 +480,7 @@ def test_time_per_epoch_leaves_out_the_first_epoch_and_its_compile() -> None:
 
 
 def test_the_loss_figure_says_whether_its_curves_lie_on_each_other() -> None:
-    from mlpcnn.report.cities import overlap_caption
+    from mlpcnn.report.optimisation import overlap_caption
 
     epochs = np.repeat([1, 2, 3], 2)  # two seeds
     close = pd.DataFrame({"epoch": epochs, "train_loss": [1.7, 1.7, 0.9, 0.9, 0.2, 0.2],
@@ -500,14 +510,15 @@ def test_a_course_figure_is_set_beside_the_arm_it_sits_nearest() -> None:
     assert reference_fit({"runs": runs}, {}) == ""
 
 
-def test_the_course_reports_training_notes_are_said_with_their_section() -> None:
-    from mlpcnn.report.cities import training_notes
+def test_the_course_reports_training_notes_are_said_one_a_sentence() -> None:
+    from mlpcnn.report.grid import training_notes
 
     study = Study(results={}, references={"training_notes": [
         {"report": "A", "section": "6.2", "note": "used batch norm"},
         {"report": "B", "section": "6.2", "note": "tuned each cell"}]})  # fmt: skip
-    assert training_notes(study).startswith(
-        "Of the course reports, report A used batch norm (its 6.2); report B tuned each cell (its 6.2)"
+    assert training_notes(study) == (
+        "Report A used batch norm. Report B tuned each cell. Their columns match ours only "
+        "where they trained as we did."
     )
     assert training_notes(Study(results={})) == ""
 
@@ -531,7 +542,7 @@ def test_a_curve_verdict_prints_the_p_of_the_hypothesis_it_names() -> None:
 
 
 def test_the_steps_along_depth_read_as_a_sentence_and_a_table() -> None:
-    from mlpcnn.report.cities import plain_cell, steps_block
+    from mlpcnn.report.grid import plain_cell, steps_block
 
     assert plain_cell("d6_w16") == "6 layers of 16" and plain_cell("raw") == "raw"
     test = {"difference": 0.02, "low": 0.01, "high": 0.03, "n": 5, "p_value": 0.004,
@@ -542,8 +553,37 @@ def test_the_steps_along_depth_read_as_a_sentence_and_a_table() -> None:
     t = {"cells": ["d1_w16", "d2_w16", "d6_w16"], "gains_up_to": "d2_w16",
          "steps": {"d2_w16 vs d1_w16": test, "d6_w16 vs d2_w16": flat}}  # fmt: skip
     text = steps_block("depth", t)
-    assert text.startswith("Step by step along depth, accuracy gains up to 2 layers of 16;")
+    assert text.startswith(
+        "Step by step along depth, accuracy gains up to 2 layers of 16 and no claimed gain after it."
+    )
     assert "| d1_w16 to d2_w16 | +2.00 points [" in text and "| 0.008 | gain |" in text
     assert (
         "| d2_w16 to d6_w16 | -0.20 points [-1.00, +0.60] | 0.300 | not distinguishable |" in text
     )
+
+
+def test_readability_counts_prose_sentences_answers_and_figure_parentheses() -> None:
+    from mlpcnn.report.readability import figure_parentheses, measure
+
+    text = ("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n**Answer.** It is A (p = 0.01). "
+            "It is not B.\n\n![figure](plots/x.png)\n\n- a list item of six words.\n")  # fmt: skip
+    r = measure(text)
+    assert r.words == 11 + 6  # no heading, table or figure
+    assert r.sentences == ["**Answer.** It is A (p = 0.01).", "It is not B.",
+                           "a list item of six words."]  # fmt: skip
+    assert r.answers == [["**Answer.** It is A (p = 0.01).", "It is not B."]]
+    assert r.problems() == []
+    assert figure_parentheses("a (1) b (c (2)) d (e) f [3]") == 2
+    assert measure("It is 2 (p = 0.1) and 3 (p = 0.2).").crowded()
+    assert "sentence of 61 words" in measure("word " * 60 + "end.").problems()[0]
+    answer = "**Answer.** One. Two. Three. Four."
+    assert measure(answer).problems() == ["an answer of 4 sentences: **Answer.** One...."]
+
+
+def test_the_committed_report_reads_as_design_md_asks() -> None:
+    """DESIGN.md's "How the report reads": at most 3,500 words of prose, a median sentence
+    of at most 25 words and none over 60, one parenthesis of figures a sentence, answers
+    of at most three sentences (so a later change cannot grow it back)."""
+    from mlpcnn.report.readability import measure
+
+    assert measure((ROOT / "report/REPORT.md").read_text()).problems() == []

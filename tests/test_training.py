@@ -414,3 +414,19 @@ def test_the_recompile_limit_is_raised_under_either_name(monkeypatch) -> None:
     monkeypatch.setattr(torch._dynamo, "config", new)
     raise_recompile_limit(64)  # never lowered
     assert new == SimpleNamespace(recompile_limit=100, fail_on_recompile_limit_hit=True)
+
+
+@pytest.mark.parametrize("ghost", [1, 5, 3.0, True])
+def test_ghost_batch_must_divide_the_batch(ghost) -> None:
+    with pytest.raises(ValueError, match="ghost_batch: expected an integer of at least 2"):
+        TrainConfig(epochs=1, batch_size=16, ghost_batch=ghost)
+
+
+@pytest.mark.parametrize("compile_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_ghost_batches_train_another_network(toy_cities, compile_step) -> None:
+    config = MLPConfig(depth=2, width=8, n_classes=4, batchnorm=True)
+    plain = TrainConfig(epochs=1, batch_size=32, compile=compile_step)
+    _, alone = fit(toy_cities, [0], config=config, train=plain)
+    _, grouped = fit(toy_cities, [0], config=config, train=replace(plain, ghost_batch=8))
+    assert np.isfinite(grouped.history["val_loss"]).all()
+    assert not np.allclose(grouped.history["val_loss"], alone.history["val_loss"])

@@ -209,7 +209,7 @@ def test_the_committed_report_states_verdicts_the_histories_bear_out() -> None:
             assert _still_falling(h), rate
     # 6.1 Q3's speed: every seed of the batch-norm arm reaches 90% before the base arm's
     bn = json.loads((ROOT / "plots/mlp_batchnorm/summary.json").read_text())["arms"]
-    said = re.search(r"the base model needs ([\d.]+)x the epochs batch norm needs", report)
+    said = re.search(r"The base model needs ([\d.]+) times the epochs batch norm needs", report)
     assert said and float(said.group(1)) > 1
     never = float("inf")  # a seed that never reached it
     pairs = zip(
@@ -255,7 +255,11 @@ def _table_rows(report: str, header_start: str) -> list[list[str]]:
 def test_the_committed_grid_fit_verdicts_hold_on_the_histories() -> None:
     report = (ROOT / "report/REPORT.md").read_text()
     rows = _table_rows(report, "| cell | depth | width |")
-    fits = {r[0]: r[7] for r in rows}
+    header = report.split("| cell | depth | width |", 1)[1].split("\n", 1)[0]
+    column = ["cell", "depth", "width", *(c.strip() for c in header.strip("|").split("|"))].index(
+        "fit"
+    )
+    fits = {r[0]: r[column] for r in rows}
     nn = json.loads((ROOT / "plots/prepare_cities/summary.json").read_text())["nearest_neighbour"]
     select = json.loads((ROOT / "plots/mlp_select/summary.json").read_text())["verdicts"]
     falling = select["falling_p_holm"]
@@ -277,7 +281,7 @@ def test_the_report_opens_with_one_finding_per_question() -> None:
     findings = report.split("## Findings", 1)[1].split("\n## ", 1)[0]
     for question in ("6.1 Q1", "6.1 Q2", "6.1 Q3", "6.1 Q4", "6.2 Q1-Q4", "6.2 Q5", "6.2 Q6",
                      "6.2 Q7", "7.4", "7.6"):  # fmt: skip
-        assert f"- **{question}" in findings, question
+        assert f"| **{question}" in findings, question
     assert report.index("## Findings") < report.index("## Results at a glance")
 
 
@@ -320,3 +324,46 @@ def test_steps_along_an_axis_say_where_the_gains_stop() -> None:
     assert last["p_value"] == pytest.approx(ttest_rel(acc["d10_w16"], acc["d6_w16"]).pvalue)
     flat = pd.DataFrame({c: 0.9 + 0.001 * rng.standard_normal(5) for c in means})
     assert steps(list(means), flat)["gains_up_to"] == "d1_w16"
+
+
+def test_noise_steps_pair_each_step_and_leave_out_running_statistics() -> None:
+    def run(batch: int, noise: list[float], mode: str | None = "batch statistics") -> dict:
+        figure = {"per_seed": noise}
+        return {"arm": "bn", "batch_size": batch, "batchnorm_mode": mode,
+                "loss_noise": figure, "batch_loss_noise": figure}  # fmt: skip
+
+    runs = {"bn: batch 1": run(1, [9.0] * 4, "running statistics (eval mode)"),
+            "bn: batch 16": run(16, [0.50, 0.52, 0.48, 0.51]),
+            "bn: batch 128": run(128, [0.20, 0.23, 0.19, 0.21])}  # fmt: skip
+    out = cities.noise_steps(runs)["bn"]["loss_noise"]
+    assert list(out) == ["batch 128 vs 16"]  # batch 1 (running statistics) left out
+    assert out["batch 128 vs 16"]["difference"] == pytest.approx(-0.295)
+    assert out["batch 128 vs 16"]["distinguishable"] and out["batch 128 vs 16"]["family"] == 1
+
+
+def _probe_histories(lower_bn: list[float], lower_base: list[float], grouped: list[float]):
+    rows = [{"epoch": 1, "seed": s, "val_acc": v, "probe": probe, "arm": arm, "batch_size": b}
+            for probe, arm, b, values in (("lower_rate", "base", 16, lower_base),
+                                          ("lower_rate", "bn", 16, lower_bn),
+                                          ("groups", "bn", 128, grouped))
+            for s, v in enumerate(values)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("lower_bn", "grouped", "cause"),
+    [
+        ([0.70, 0.71, 0.69, 0.70, 0.72], [0.80, 0.82, 0.79, 0.81, 0.80], "the statistics"),
+        ([0.90, 0.91, 0.89, 0.92, 0.90], [0.94, 0.95, 0.93, 0.94, 0.95], "the step"),
+        ([0.90, 0.91, 0.89, 0.92, 0.90], [0.80, 0.82, 0.79, 0.81, 0.80], "both"),
+        ([0.70, 0.71, 0.69, 0.70, 0.72], [0.94, 0.95, 0.93, 0.94, 0.95], "not resolved"),
+    ],
+)  # fmt: skip
+def test_the_batchnorm_probe_names_the_cause_its_rule_gives(lower_bn, grouped, cause) -> None:
+    acc = pd.DataFrame({"bn: batch 16": [0.70, 0.70, 0.71, 0.69, 0.70],
+                        "bn: batch 128": [0.94, 0.95, 0.94, 0.93, 0.95]})  # fmt: skip
+    base = [0.90, 0.89, 0.91, 0.90, 0.91]  # no batch norm at the lower rate
+    out = cities.batchnorm_probe(acc, _probe_histories(lower_bn, base, grouped))
+    assert out["cause"] == cause
+    assert [t["family"] for t in out["tests"].values()] == [3, 3, 3]
+    assert out["arms"] == ["base", "bn"] and (out["batch_size"], out["group_batch"]) == (16, 128)

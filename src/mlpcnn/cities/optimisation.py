@@ -189,11 +189,17 @@ def batch_size_run(
         ),
         **{f"final_{k}": seed_interval(result.final(k))
            for k in ("train_acc", "val_acc", "test_acc")},
-        "loss_noise": seed_interval(tail_noise(means, tail)),
-        "batch_loss_noise": seed_interval(tail_noise(result.batch_loss, tail)),
+        "loss_noise": with_seeds(tail_noise(means, tail)),
+        "batch_loss_noise": with_seeds(tail_noise(result.batch_loss, tail)),
         "windows": len(seen),
     }  # fmt: skip
     return summary, pd.DataFrame({"samples": seen, "loss_mean": means.mean(axis=1)})
+
+
+def with_seeds(values: np.ndarray) -> dict:
+    """:func:`seed_interval` of per-seed ``values``, with the values (``per_seed``): runs
+    that share their seeds are compared seed by seed."""
+    return seed_interval(values) | {"per_seed": [float(v) for v in values]}
 
 
 def stability_table(runs: Mapping[str, dict]) -> pd.DataFrame:

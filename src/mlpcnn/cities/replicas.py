@@ -72,6 +72,9 @@ class ReplicaMLP(nn.Module):
         # In train mode, normalise with the batch's statistics (True) or, as in eval mode,
         # with the running ones (False: the only choice for a batch of one sample).
         self.batch_stats = True
+        # In train mode, batch statistics over groups of this many samples (ghost batch
+        # norm); None: over the whole batch.
+        self.ghost_batch: int | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(R, B, in_features)``, or ``(B, in_features)`` shared by all replicas.
@@ -108,16 +111,25 @@ class ReplicaMLP(nn.Module):
     def _batch_norm(self, i: int, z: torch.Tensor) -> torch.Tensor:
         r, b, f = z.shape
         flat = z.transpose(0, 1).reshape(b, r * f)  # (B, R*F): one channel per (replica, unit)
-        flat = F.batch_norm(
-            flat,
-            getattr(self, f"running_mean_{i}").view(-1),  # a view: updated in place
-            getattr(self, f"running_var_{i}").view(-1),
-            self.bn_weights[i].view(-1),
-            self.bn_biases[i].view(-1),
-            training=self.training and self.batch_stats,
-            momentum=BN_MOMENTUM,
-            eps=BN_EPS,
-        )
+        mean = getattr(self, f"running_mean_{i}").view(-1)  # views: updated in place
+        var = getattr(self, f"running_var_{i}").view(-1)
+        weight, bias = self.bn_weights[i].view(-1), self.bn_biases[i].view(-1)
+        training = self.training and self.batch_stats
+        g = self.ghost_batch
+        if training and g is not None and g < b:
+            # Ghost batches: (B, C) -> (g, B/g * C), one channel per (group, replica, unit),
+            # each normalised by its own statistics. The running statistics move by the
+            # whole batch's, as plain batch norm's do (F.batch_norm's own update: a grad
+            # transform allows no other in-place write to a buffer).
+            k = b // g
+            ghosts = flat.view(k, g, r * f).transpose(0, 1).reshape(g, k * r * f)
+            ghosts = F.batch_norm(ghosts, None, None, weight.repeat(k), bias.repeat(k),
+                                  training=True, eps=BN_EPS)  # fmt: skip
+            F.batch_norm(flat.detach(), mean, var, training=True, momentum=BN_MOMENTUM, eps=BN_EPS)
+            flat = ghosts.view(g, k, r * f).transpose(0, 1).reshape(b, r * f)
+        else:
+            flat = F.batch_norm(flat, mean, var, weight, bias, training=training,
+                                momentum=BN_MOMENTUM, eps=BN_EPS)  # fmt: skip
         return flat.view(b, r, f).transpose(0, 1)  # (R, B, F)
 
     @torch.no_grad()

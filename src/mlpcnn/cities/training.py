@@ -62,6 +62,9 @@ class TrainConfig:
     compile: bool = False  # torch.compile one functional training step (see _CompiledStep)
     lr_schedule: str = "constant"  # or "cosine": lr x (1 + cos(pi * epoch / epochs)) / 2
     flush_denormal: bool = False  # training steps flush subnormal floats to zero (see flushing)
+    # Batch norm's training statistics over groups of this many samples of each batch
+    # (ghost batch norm, Hoffer et al. 2017); None: over the whole batch.
+    ghost_batch: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -72,6 +75,14 @@ class TrainConfig:
             if not isinstance(getattr(self, name), bool):
                 raise InvalidParam(f"{name}: expected true or false, got {getattr(self, name)!r}")
         check_lr("lr", self.lr)
+        g = self.ghost_batch
+        if g is not None and (
+            not isinstance(g, int) or isinstance(g, bool) or g < 2 or self.batch_size % g
+        ):
+            raise InvalidParam(
+                f"ghost_batch: expected an integer of at least 2 that divides batch_size "
+                f"{self.batch_size}, got {g!r}"
+            )
         if self.optimizer not in OPTIMIZERS:
             raise InvalidParam(
                 f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
@@ -385,6 +396,7 @@ def train_replicas(
     steps = config.steps_per_epoch(n_train, model.config.batchnorm)
     batch = config.batch_size
     model.batch_stats = batch > 1
+    model.ghost_batch = config.ghost_batch
 
     # Per-replica rates: the optimizer steps at lr 1 and each replica's update is rescaled.
     lr = config.lr if lrs is None else 1.0

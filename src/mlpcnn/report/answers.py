@@ -71,6 +71,21 @@ def curve_text(run: Mapping) -> str:
     )
 
 
+def curve_word(run: Mapping) -> str:
+    """A run's curve verdict as a sentence says it, its figures left to the table: a seed
+    count that one seed could move across the majority reads "a bare majority", a trend
+    whose p is borderline says so (either can flip on a rerun on another CPU)."""
+    v, n = run["verdict"], run["seeds"]
+    if v in SEED_FLAGS:
+        count = run["counts"][v]
+        return f"{v} in {count} of {n} seeds" + (", a bare majority" if count == n // 2 + 1 else "")
+    if v == TOO_SHORT:
+        return "too short to read a trend"
+    p, _ = trend_hypothesis(run)
+    minority = "".join(f", {f} in {c} of {n} seeds" for f, c in run["counts"].items())
+    return v + (" (borderline)" if strength(p) == "borderline" else "") + minority
+
+
 def written(s: Study, stage: str) -> Any:
     """The verdicts ``stage`` wrote to its summary (None when it wrote none)."""
     return (s.results.get(stage) or {}).get("verdicts")
@@ -139,7 +154,9 @@ def same_configuration(s: Study) -> dict:
         if "base" in arms and h.get("mlp_epochs") is not None:
             checks["6.1 Q2's run at epoch 50"] = rules.same_runs(h["mlp_epochs"], arms["base"])
         if "batchnorm" in arms and h.get("mlp_grid/d6_w16") is not None:
-            checks["the grid's d6_w16"] = rules.same_runs(h["mlp_grid/d6_w16"], arms["batchnorm"])
+            checks["the grid's cell of 6 layers of 16"] = rules.same_runs(
+                h["mlp_grid/d6_w16"], arms["batchnorm"]
+            )
         raw = h.get("implicit_encoding")
         if "batchnorm" in arms and raw is not None and "encoding" in raw:
             checks["6.2 Q7's raw input"] = rules.same_runs(

@@ -10,26 +10,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlpcnn.report.cities import (
-    section_batch_size,
-    section_batchnorm,
-    section_data,
-    section_encoding,
-    section_epochs,
-    section_gradients,
-    section_grid,
-    section_learning_rate,
-)
+from mlpcnn.report import answers
+from mlpcnn.report.cities import section_data
+from mlpcnn.report.encodings import section_encoding
 from mlpcnn.report.faces import (
     COURSE_BASELINES,
+    RANKING_WORDS,
+    THRESHOLD_RULE,
+    WHY_BEST_RULE,
     over_seeds,
     section_deepfake,
     section_errors,
     source_line,
 )
 from mlpcnn.report.findings import section_findings
+from mlpcnn.report.gradients import section_gradients
+from mlpcnn.report.grid import section_grid
 from mlpcnn.report.markdown import flat_figure, interval, num, pct, pvalue, table
+from mlpcnn.report.optimisation import (
+    nearest_arm,
+    same_configuration_text,
+    section_batch_size,
+    section_batchnorm,
+    section_epochs,
+    section_learning_rate,
+)
 from mlpcnn.report.study import Study
+from mlpcnn.verdicts.cities import FIT_RULE
+from mlpcnn.verdicts.curves import RULE
 
 SECTIONS = (section_data, section_learning_rate, section_epochs, section_batchnorm, section_batch_size,
             section_grid, section_gradients, section_encoding, section_deepfake, section_errors)  # fmt: skip
@@ -86,13 +94,72 @@ def appendix(study: Study) -> str:
             ],
         ),
         "",
-        "Training time of each stage (seconds, from its summary; wall time of the training "
-        "steps alone, on the machine that ran it, summed over the stage's runs; with more "
-        "than one worker the runs trained side by side, one thread each, and the sum "
-        "exceeds the stage's wall time):",
+        "Training time of each stage: the wall time of its training steps, summed over its "
+        "runs. With two workers the runs trained side by side, so the sum exceeds the stage's "
+        "wall time.",
         "",
         table(["stage", "training seconds", "workers"], timing_rows),
+        "",
+        "### Rules",
+        "",
+        "Every verdict in the report comes from one of these rules, fixed before the run.",
+        "",
+        table(["rule", "where", "definition"], rules_rows(study)),
+        *(["", same] if (same := same_configuration_text(study)) else []),
     ])  # fmt: skip
+
+
+def rules_rows(study: Study) -> list[list[str]]:
+    """Each rule the report's verdicts follow, with where it is used, from the summaries
+    (what the stages applied) or the library's constants."""
+    m = study.results
+    g = lambda stage, key: (m.get(stage) or {}).get(key)  # noqa: E731
+    verdicts = lambda stage: (m.get(stage) or {}).get("verdicts") or {}  # noqa: E731
+    margin = g("mlp_select", "fit_margin") or answers.GRID_MARGIN
+    rows = [
+        ["paired comparison", "6.1, 6.2", "runs that share a seed are compared seed by seed by a "
+         "paired t-test; a family of comparisons is Holm-adjusted; a difference is claimed when "
+         "the adjusted p is below 0.05 and flagged borderline when it lies in [0.01, 0.1); the "
+         "interval printed is the one that agrees with the adjusted verdict"],
+        ["curve", "6.1, 6.2", RULE.text()],
+        ["fit", "6.2 Q1-Q4", FIT_RULE.format(margin=margin)],
+        ["batch-norm probe", "6.1 Q4", (verdicts("mlp_batch_size").get("probe") or {}).get("rule")],
+        ["loss noise", "6.1 Q4", g("mlp_batch_size", "noise_statistic")],
+        ["dead layer", "6.2 Q5", g("gradient_study", "dead_layer")],
+        ["gradient magnitude", "6.2 Q5", g("gradient_study", "magnitude")],
+        ["gradient ratio", "6.2 Q6", g("residual_study", "ratio")],
+        ["span", "6.2 Q6", g("residual_study", "span")],
+        ["beats 1-NN", "6.2, beyond", verdicts("encoding_summary").get("rule")],
+        ["constant run", "7.4, 7.6", g("error_analysis", "constant_rule")],
+        ["ranking", "7.4, 7.6", RANKING_WORDS],
+        ["runs of the sweep", "7.6 Q1", (g("error_analysis", "q1") or {}).get("rule")],
+        ["why the best beats the second", "7.6 Q1", WHY_BEST_RULE],
+        ["threshold", "7.6 Q1", THRESHOLD_RULE],
+        ["shown images", "7.6 Q2", ((g("error_analysis", "q2") or [{}])[0] or {}).get("rule")],
+        *TERMS,
+    ]  # fmt: skip
+    return [row for row in rows if row[2]]
+
+
+TERMS = [  # words the report uses that a reader may not know
+    ["class prior", "6.1, 6.2", "predicting every city's class with the classes' frequencies in "
+     "the training set; its loss is what a network that learnt nothing reaches"],
+    ["decades", "6.2 Q5-Q6", "powers of ten: a fall of 2 decades is a factor of 100"],
+    ["main effect, interaction", "6.2 Q6", "in a 2 x 2 of two changes, a change's main effect is "
+     "its gain averaged over the other change; the interaction is how much the two together "
+     "differ from the sum of their gains"],
+    ["Fourier features", "6.2, beyond", "sines and cosines of projections of the coordinates, "
+     "random (gaussian) or along the axes, up to a highest frequency in cycles per degree"],
+    ["ensemble", "6.2, beyond", "the mean of the seeds' predicted probabilities, one prediction "
+     "per city"],
+    ["McNemar's test", "6.2, 7.4", "two classifiers compared on the same test items: of the items "
+     "exactly one gets right, is either side's share beyond chance"],
+    ["ROC AUC", "7.4, 7.6", "the chance that a random fake image gets a higher p(fake) than a "
+     "random real one: 0.5 is chance, 1 a perfect ranking, whatever the threshold"],
+    ["Wilson interval", "7.4, 7.6", "a 95% interval for an accuracy over a fixed set of test "
+     "images"],
+    ["ln 2", "7.6", "0.693, the cross-entropy of a constant guess of 0.5 on two classes"],
+]  # fmt: skip
 
 
 def training_seconds(summary: Mapping[str, Any]) -> float | None:
@@ -161,7 +228,9 @@ def results_table(study: Study) -> str:
             if r["arm"] != "base":
                 continue
             b = r["batch_size"]
-            refs = [f"report {name} {split}: {pct(value)}"
+            refs = [f"report {name} {split}: {pct(value)}" + (
+                        "" if nearest_arm(d, b, value, split) == "base" else
+                        f" (nearest our {nearest_arm(d, b, value, split)} arm)")
                     for name, split, value in (("A", "val", study.reference_value("batch_size_val_acc", "A", b)),
                                                ("B", "test", study.reference_value("batch_size_test_acc", "B", b)))
                     if value is not None]  # fmt: skip

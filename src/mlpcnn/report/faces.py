@@ -120,7 +120,7 @@ def over_seeds(b: dict, figure: str) -> str:
     """A mean over seeds with its interval; seeds that gave one fit: the figure alone."""
     n = b[figure]["n"]
     if n > 1 and (b.get("distinct_fits") == 1 or b[figure].get("sd") == 0):
-        return f"{pct(b[figure]['mean'])} (all {n} seeds the same)"
+        return f"{pct(b[figure]['mean'])}, all {n} seeds the same"
     return f"{interval(b[figure])}, {n} seed{'s' * (n != 1)}"
 
 
@@ -168,13 +168,13 @@ def best_line(d: dict) -> str:
     lead, last = groups(d)
 
     def listed(names: list[str]) -> str:
-        return names_text([f"{plain(n)} ({over_seeds(base[n], 'test_acc')})" for n in names])
+        return names_text([plain(n) for n in names])
 
     within = (" no pair among them differs image by image" if len(lead) > 1
               else " it differs from the runner-up image by image")  # fmt: skip
     trail = (
-        f"{listed(last)} trail" + (", with no difference between them" if len(last) > 1 else "")
-        + (" (borderline)" if len(last) > 1 and any(strength(c["p_holm"]) == "borderline"
+        f"{listed(last)} trail" + (", not distinguishable from each other" if len(last) > 1 else "")
+        + (", borderline" if len(last) > 1 and any(strength(c["p_holm"]) == "borderline"
            for c in d["comparisons"] if {c["a"], c["b"]} <= set(last)) else "")
         + "."
         if last else ""
@@ -183,7 +183,8 @@ def best_line(d: dict) -> str:
             "of each baseline's input, not a finding about the course images."
             if kind == "standin" else "These are the course images' numbers.")  # fmt: skip
     first = (f"After one epoch, {listed(lead)} lead{'' if len(lead) > 1 else 's'} in test "
-             f"accuracy, and{within}.")  # fmt: skip
+             f"accuracy, and{within}; {plain(lead[0])} reaches "
+             f"{over_seeds(base[lead[0]], 'test_acc')}.")  # fmt: skip
     return " ".join(x for x in ("**Answer.**", first, capital(trail), data) if x)
 
 
@@ -226,8 +227,8 @@ def section_deepfake(s: Study) -> str:
         "",
         table(BASELINE_HEADERS, baseline_rows(d, ranking)),
         "",
-        "Accuracy reads the threshold of 0.5, the ROC AUC the ranking of the images: "
-        f"{RANKING_WORDS}. " + constants(base, ranking, d["constant_rule"]),
+        "Accuracy reads the threshold of 0.5, the ROC AUC the ranking of the images. "
+        + constants(base, ranking, d["constant_rule"]),
         "",
         f"{len(apart)} of {len(comparisons)} pairs differ image by image (McNemar's exact "
         "test on the seeds' majority votes, Holm over the pairs). "
@@ -292,12 +293,22 @@ def images_section(s: Study, kind: str) -> list[str]:
         f"One epoch is {steps} batches of 32 (the course: 44).",
         "",
         table(["input", "what the baseline sees"], [[name, text] for name, text in inputs.items()]),
+        *(
+            [
+                "",
+                "XGBoost sees the whole image shrunk to 64 px, where the course notebook crops the "
+                "centre 64 px of a 224-px image; `prepare_faces.xgboost_input: centre_crop` restores "
+                "the course's input.",
+            ]
+            if inputs.get("xgboost", "").startswith("resize the whole")
+            else []
+        ),
         "",
     ]
     if kind == "standin":
         out += [
             f"**What the stand-in can and cannot tell.** Its images are drawn at {side:.0f} px, "
-            "above every input above, so each input shrinks them as it would shrink a photo. "
+            "larger than any baseline's input, so each input shrinks them as it would shrink a photo. "
             "Real and fake faces come from one renderer: nothing in the content tells them "
             "apart. A fake carries four traces that detectors of generated faces look for, "
             "each at a strength drawn uniformly per image, independently of the others.",
@@ -351,7 +362,8 @@ def precision_text(base: dict) -> str:
     if set(groups) == {"float32"}:
         return "float32 throughout"
     words = {"bfloat16": "bfloat16 autocast (matrix products in bfloat16, weights in float32)"}
-    return "; ".join(f"{words.get(p, p)} for {', '.join(names)}" for p, names in groups.items())
+    return "; ".join(f"{words.get(p, p)} for {names_text([plain(n) for n in names])}"
+                     for p, names in groups.items())  # fmt: skip
 
 
 def constant_text(baseline: dict) -> str:
@@ -362,11 +374,12 @@ def constant_text(baseline: dict) -> str:
 def constants(base: dict, ranking: list[str], rule: str) -> str:
     flagged = [b for b in ranking if base[b]["constant_seeds"]]
     if not flagged:
-        return f"No chosen run is constant (rule: {rule})."
+        return "No chosen run is constant by the appendix's rule."
     return (
-        f"Constant runs (rule: {rule}): "
-        + ", ".join(f"{b} ({constant_text(base[b])} seeds)" for b in flagged)
-        + ". Such a model's place in the ranking is that of a constant guess, not a finding."
+        "Constant runs: "
+        + ", ".join(f"{b} in {constant_text(base[b])} seeds" for b in flagged)
+        + ". Constant is defined in the appendix. Such a model's place in the ranking is "
+        "that of a constant guess, not a finding."
     )
 
 
@@ -408,7 +421,7 @@ def diagnosis_section(diagnosis: dict) -> list[str]:
             "",
             f"**Answer.** The chosen run of {plain(strategy)} (first seed) gives every test image "
             "the same answer. "
-            f"That comes from {CAUSES[dx['explanation']]}. {ranking}",
+            f"That is consistent with {CAUSES[dx['explanation']]}. {ranking}",
             "",
             f"The same weights are read in eval mode as trained, in train mode and with "
             f"recomputed statistics; a second run of the same rate and seed trains for "
@@ -444,19 +457,23 @@ def extras_section(d: dict) -> list[str]:
     rows = d["extra_comparisons"]
     notes = {
         "finetune_long": changes(d["baselines"], "finetune_long", "finetune"),
-        "scratch_backbone": "scratch_backbone is the pretrained strategies' architecture and "
-        "input from random weights: against finetune it measures the ImageNet weights, "
-        "against the course's scratch ResNet18 the architecture",
-        "handmade": "handmade is a logistic regression on three numbers an image, the "
-        "fine-scale energy of each colour channel: how far a simple cue goes",
+        "scratch_backbone": "The pretrained architecture from scratch has the pretrained "
+        "baselines' architecture and input with random weights. Against fine-tuning it measures "
+        "the ImageNet weights, against ResNet18 from scratch the architecture",
+        "handmade": "The hand-made detector is a logistic regression on three numbers an image, "
+        "the fine-scale energy of each colour channel: how far a simple cue goes",
     }
-    out = [notes[n] + "." for n in names]
+    lead = [notes[n] for n in names if n == "finetune_long"]
+    out = [notes[n] + "." for n in names if n != "finetune_long"]
     out += one_class_runs(d)
     return [
         "### Beyond the handout",
         "",
+        f"**Answer.** {extras_answer(rows)}",
+        "",
         table(BASELINE_HEADERS, baseline_rows(d, names)),
         "",
+        *lead,
         " ".join(out),
         "",
         f"Each extra against what it changes, on the same test images (McNemar's exact test "
@@ -465,6 +482,28 @@ def extras_section(d: dict) -> list[str]:
         table(COMPARISON_HEADERS, comparison_rows(rows)),
         "",
     ]
+
+
+def extras_answer(rows: list[dict]) -> str:
+    """Each extra against the first course baseline it is compared with, image by image:
+    one clause an extra, at most three sentences."""
+    firsts = {}
+    for c in rows:
+        firsts.setdefault(c["a"], c)
+    said = []
+    for c in list(firsts.values())[:3]:
+        word = _word(c).replace(" (borderline)", ", borderline")
+        verb = (
+            "is not distinguishable from"
+            if word.startswith("not")
+            else "gets more images right than"
+            if word.startswith("higher")
+            else "gets fewer images right than"
+        )
+        said.append(f"{capital(plain(c['a']))} {verb} {plain(c['b'])}"
+                    + (", borderline" if "borderline" in word else "")
+                    + f" (Holm p = {pvalue(c['p_holm'])}).")  # fmt: skip
+    return " ".join(said) if said else "n/a"
 
 
 def one_class_runs(d: dict) -> list[str]:
@@ -496,10 +535,12 @@ def changes(base: dict, long: str, short: str) -> str:
                      "on validation) instead of a sweep")  # fmt: skip
     count = {1: "one thing", 2: "two things", 3: "three things", 4: "four things"}
     return (
-        f"{long} changes {count.get(len(named), f'{len(named)} things')} against {short}: "
-        + "; ".join(named)
-        + ("; the comparison credits none of them alone" if len(named) > 1 else "")
-    )
+        f"{capital(plain(long))} changes {count.get(len(named), f'{len(named)} things')} against "
+        f"{plain(short)}"
+        + (", and the comparison credits none of them alone:" if len(named) > 1 else ":")
+        + "".join(f"\n- {n}" for n in named)
+        + "\n"
+    )  # a list: its caller starts a new paragraph after it
 
 
 def references(s: Study) -> list[list[str]]:
@@ -576,15 +617,18 @@ def q1_answer(rows: list[dict], base: dict) -> str:
     for n, why_ in reasons.items():
         who = plain(n)
         if why_.startswith("tied"):
-            clauses.append(f"{who}'s rates all tie, so it has no best or worst")
+            clauses.append(
+                f"{who}'s rates all end at the same accuracy, so its best and worst "
+                "differ only by the tie-break"
+            )
         elif why_.startswith("not apart"):
             clauses.append(f"{who}'s two best rates are not apart")
         elif why_ == "ranks better":
             clauses.append(f"{who}'s best rate ranks the images better than its second")
         elif why_.startswith("ranks alike"):
             share = called_fake(seconds[n])
-            clauses.append(f"{who}'s best rate wins at the threshold: its second ranks the "
-                           f"images as well but calls {share} of them fake")  # fmt: skip
+            clauses.append(f"{who}'s best and second rates rank the images alike, and the "
+                           f"second calls {share} of them fake")  # fmt: skip
         else:
             clauses.append(
                 f"{who}'s best rate ranks worse than its second yet wins at the threshold"
@@ -596,8 +640,8 @@ def q1_answer(rows: list[dict], base: dict) -> str:
     over = [plain(r["baseline"]) for r in worst if r.get("final_train_loss") is not None
             and r["final_train_loss"] >= LN2 + 0.05]  # fmt: skip
     second = ", and ".join(x for x in (
-        f"the worst runs of {names_text(flat)} end the epoch with a training loss near ln 2, a "
-        "constant guess's" if flat else "",
+        f"the worst runs of {names_text(flat)} end the epoch with a training loss near ln 2, "
+        "that of a constant guess" if flat else "",
         f"{'those' if flat else 'the worst runs'} of {names_text(over)} end above it" if over else "",
     ) if x)  # fmt: skip
     failed = [
@@ -608,8 +652,7 @@ def q1_answer(rows: list[dict], base: dict) -> str:
     third = (
         "A low accuracy with a good ranking is the threshold's failure: " + "; ".join(failed) + "."
         if failed
-        else "No seed of a chosen rate that ranks the images well loses its accuracy to the "
-        "threshold."
+        else "No seed of a chosen rate ranks the images well yet fails at the 0.5 threshold."
     )
     return " ".join(x for x in ("**Answer.**", _sentence(first), _sentence(second), third) if x)
 
@@ -649,9 +692,9 @@ def section_errors(s: Study) -> str:
         "",
         q1_answer(rows, d["baselines"]),
         "",
-        f"Runs of the sweep (first seed), by rule: {d['q1']['rule']}. Ties: other runs with "
-        f"the same test accuracy. Constant: {d['constant_rule']}. Why the best beats the "
-        f"second: {WHY_BEST_RULE}.",
+        "The runs of each sweep are its first seed's, picked by the rule in the appendix. Ties "
+        "are other runs with the same test accuracy. The last column says why the best beats "
+        "the second, by the appendix's rule.",
         "",
         table(
             [
@@ -671,10 +714,15 @@ def section_errors(s: Study) -> str:
             q1,
         ),
         "",
-        (standin_warning(kind) + " ".join(why(rows))).strip(),
+        standin_warning(kind).strip(),
         "",
-        f"The chosen rate of each swept baseline, seed by seed. The threshold column's rule: "
-        f"{THRESHOLD_RULE}.",
+        table(
+            ["baseline", "why its worst run is worst"],
+            [[plain(b), text] for b, text in why(rows).items()],
+        ),
+        "",
+        "The chosen rate of each swept baseline, seed by seed. The threshold column follows "
+        "the threshold rule in the appendix.",
         "",
         table(
             [
@@ -721,12 +769,12 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
     if images and medians:
         images.append(["median of the test fakes", "", "", "", "50",
                        *(f"{m:.2f}" for m in medians)])  # fmt: skip
+    b, w = capital(plain(best["baseline"])), plain(worst["baseline"])
     lead = (
-        f"{best['baseline']} (best) against {worst['baseline']} (worst), each by its first "
-        "seed's run at the rate chosen on validation"
+        f"{b} is the best baseline and {w} the worst, each by its first seed's run at the "
+        "rate chosen on validation."
         if i == 0
-        else f"Against the worst baseline that is not constant: {best['baseline']} against "
-        f"{worst['baseline']}"
+        else f"Against the worst baseline that is not constant, {w}."
     )
     worst_rank = chosen.get(worst["baseline"], worst).get("ranking")
     caveat = (
@@ -736,18 +784,24 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
         else ""
     )
     constant = (
-        f" {worst['baseline']}'s run is constant: its mistakes are all the images of one class, "
-        f"so the images are ordered by {best['baseline']}'s confidence."
+        f" {capital(w)}'s run is constant: its mistakes are all the images of one class, "
+        f"so the images are ordered by {plain(best['baseline'])}'s confidence."
         if q2["worst_constant"]
         else ""
     )
     return [
         f"**Answer{'' if i == 0 else ' (second pair)'}.** {shared_text(q2)}{caveat}",
         "",
-        f"{lead}: {best['baseline']} {lr_text(best)}: {accuracy(best)}; {worst['baseline']} "
-        f"{lr_text(worst)}: {accuracy(worst)}. {q2['candidates']} test images are right for "
-        f"the first and wrong for the second; shown: {count}. They are chosen by rule: "
-        f"{q2['rule']}." + constant + one_class(q2, worst["baseline"]),
+        f"{lead} {b} reaches {accuracy(best)} at {lr_text(best)}, {w} {accuracy(worst)} at "
+        f"{lr_text(worst)}. {q2['candidates']} test images are right for the first and wrong "
+        f"for the second; shown: {count}. "
+        + (
+            "They are chosen by the shown-images rule in the appendix."
+            if i == 0
+            else "They are chosen by the same rule."
+        )
+        + constant
+        + one_class(q2, w),
         "",
         table(
             [
@@ -812,10 +866,10 @@ def one_class(q2: dict, worst: str) -> str:
 LN2 = 0.6931  # the binary cross-entropy of a constant guess of 0.5
 
 
-def why(rows: list[dict]) -> list[str]:
+def why(rows: list[dict]) -> dict[str, str]:
     """Per swept baseline, why its worst run is worst, from what the runs record: its step
     size against the best run's, its training loss at the end, whether it is at chance."""
-    out = []
+    out = {}
     for baseline in dict.fromkeys(r["baseline"] for r in rows):
         runs = [r for r in rows if r["baseline"] == baseline]
         best, worst = runs[0], runs[-1]
@@ -823,7 +877,7 @@ def why(rows: list[dict]) -> list[str]:
             continue
         flagged = [r for r in runs if r.get("constant")]
         if len(flagged) == len(runs):
-            out.append(
+            out[baseline] = (
                 f"{capital(plain(baseline))}'s best, second and worst runs are all constant (one class for "
                 "every test image, ranking no better than chance): their order is a tie-break "
                 "between constant guesses, not a ranking of learning rates."
@@ -873,5 +927,5 @@ def why(rows: list[dict]) -> list[str]:
                 f"; constant (one class for every image, ranking no better than chance): "
                 f"{', '.join(lr_text(r) for r in flagged)}"
             )
-        out.append(text + ".")
+        out[baseline] = text + "."
     return out

@@ -23,7 +23,8 @@ def num(value: float | None, digits: int = 4) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    # A "|" inside a cell (a norm, |p - 0.5|) would end the cell: escaped.
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -119,3 +120,39 @@ def paired_verdict(a: str, b: str, test: dict, what: str, percent: bool = True) 
         )
     word = "higher" if diff > 0 else "lower"
     return f"{a} has a {word} {what} than {b}{flag} ({size}; {where})."
+
+
+def difference(test: Mapping[str, Any], percent: bool = True, digits: int = 4) -> str:
+    """A paired comparison's difference with the interval that agrees with its adjusted
+    verdict (``holm_interval``): ``+1.65 points [+0.30, +3.00]``."""
+    diff, bounds = test.get("difference"), holm_interval(test)
+    if diff is None:
+        return "n/a"
+    if percent:
+        return points(diff) + (
+            f" [{100 * bounds[0]:+.2f}, {100 * bounds[1]:+.2f}]" if bounds else ""
+        )
+    return f"{diff:+.{digits}f}" + (
+        f" [{bounds[0]:+.{digits}f}, {bounds[1]:+.{digits}f}]" if bounds else ""
+    )
+
+
+def comparisons(
+    tests: Mapping[str, Mapping[str, Any]],
+    what: str,
+    percent: bool = True,
+    words: Any = str,
+    label: str = "comparison",
+) -> str:
+    """A family of paired comparisons as a table: comparison, difference with its
+    Holm-adjusted 95% interval, test, Holm p, verdict (borderline as a flag). ``words``
+    names each side (``"a vs b"`` keys)."""
+    rows = []
+    for name, t in tests.items():
+        a, _, b = name.partition(" vs ")
+        side = f"{words(a)} vs {words(b)}" if b else words(a)
+        family = t.get("family", 1)
+        rows.append([side, difference(t, percent), f"{t['test']}, {t.get('n', '')} seeds"
+                     + (f", Holm over {family}" if family > 1 else ""),
+                     pvalue(t.get("p_holm")), claim(t, ", borderline")])  # fmt: skip
+    return table([label, f"{what} difference [95%]", "test", "Holm p", "verdict"], rows)

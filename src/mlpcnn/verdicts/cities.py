@@ -124,11 +124,22 @@ def batchnorm(
     }
 
 
-def batch_size(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE) -> dict:
+NOISE_MEASURES = ("batch_loss_noise", "loss_noise")  # per batch, per window of samples
+
+
+def batch_size(
+    history: pd.DataFrame,
+    prior_loss: float,
+    rule: CurveRule = RULE,
+    runs: Mapping[str, Mapping] | None = None,
+    probes: pd.DataFrame | None = None,
+) -> dict:
     """6.1 Q4: per arm, the batch size with the best final validation accuracy against
     each other (paired over seeds, one Holm family per arm); each run's curve verdict;
-    and, per run, the training loss at the last epoch measured in training mode (the
-    running loss) beside the same data in evaluation mode."""
+    per run, the training loss at the last epoch measured in training mode (the running
+    loss) beside the same data in evaluation mode; with ``runs`` (the stage's run
+    summaries, holding each seed's noise) the noise steps of :func:`noise_steps`; with
+    ``probes`` (their histories) the batch-norm probe of :func:`batchnorm_probe`."""
     name = lambda r: f"{r['arm']}: batch {int(r['batch_size'])}"  # noqa: E731
     acc = finals(history, "val_acc", name)
     arms: dict[str, dict] = {}
@@ -138,12 +149,84 @@ def batch_size(history: pd.DataFrame, prior_loss: float, rule: CurveRule = RULE)
         arms[arm] = {"best": best, "versus": tests}
     train_mode = finals(history, "train_loss_running", name).mean()
     eval_mode = finals(history, "train_loss", name).mean()
-    return {
+    out = {
         "runs": {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()},
         "arms": arms,
         "train_mode_loss": {k: float(v) for k, v in train_mode.items()},
         "eval_mode_loss": {k: float(v) for k, v in eval_mode.items()},
     }
+    if runs is not None:
+        out["noise"] = noise_steps(runs)
+    if probes is not None and len(probes):
+        out["probe"] = batchnorm_probe(acc, probes)
+    return out
+
+
+def noise_steps(runs: Mapping[str, Mapping]) -> dict:
+    """Per arm and noise measure, each step to the next larger batch size as a paired
+    test over seeds (one Holm family per arm and measure). Steps are fixed before any
+    value is seen, so no comparison is chosen after ranking. A run that normalises with
+    running statistics (batch norm at batch size 1) is not that arm's method and is left
+    out. ``runs``: name -> summary with ``arm``, ``batch_size``, ``batchnorm_mode`` and
+    each measure's ``per_seed`` values."""
+    out: dict[str, dict] = {}
+    for arm in dict.fromkeys(r["arm"] for r in runs.values()):
+        line = sorted(
+            (r for r in runs.values() if r["arm"] == arm
+             and r.get("batchnorm_mode") != "running statistics (eval mode)"),
+            key=lambda r: r["batch_size"],
+        )  # fmt: skip
+        out[arm] = {
+            measure: paired_compare({
+                f"batch {b['batch_size']} vs {a['batch_size']}":
+                    (b[measure]["per_seed"], a[measure]["per_seed"])
+                for a, b in pairwise(line)
+            })
+            for measure in NOISE_MEASURES
+        }  # fmt: skip
+    return out
+
+
+PROBE_RULE = (
+    "paired t-tests of final validation accuracy over the arms' seeds, one Holm family of "
+    "three: batch norm at the lower rate against batch norm at the arm's rate (does a "
+    "smaller step recover it?), batch norm against no batch norm at the lower rate (does it "
+    "still trail?), and batch norm at the larger batch normalised over groups of the probed "
+    "size against plain batch norm there (do statistics of so few samples alone cost "
+    "accuracy?). Cause: the step if the first is a claimed gain and the second no claimed "
+    "loss; the statistics if the third is a claimed loss; both if both; otherwise not "
+    "resolved"
+)
+
+
+def batchnorm_probe(acc: pd.DataFrame, probes: pd.DataFrame) -> dict:
+    """Why batch norm trails at a small batch (:data:`PROBE_RULE`). ``acc``: final
+    validation accuracy per seed and run (``"<arm>: batch <n>"``); ``probes``: the
+    probes' histories with ``probe`` (``lower_rate``: both arms at the lower rate;
+    ``groups``: the batch-norm arm normalised over groups), ``arm`` and ``batch_size``
+    columns."""
+    probe = finals(probes, "val_acc", lambda r: f"{r['probe']}: {r['arm']}")
+    first = lambda name, column: probes.loc[probes["probe"] == name, column].iloc[0]  # noqa: E731
+    small, large = int(first("lower_rate", "batch_size")), int(first("groups", "batch_size"))
+    bn = str(first("groups", "arm"))  # the arm with batch norm: the only one grouped
+    base = next(a for a in dict.fromkeys(probes["arm"]) if a != bn)
+    tests = paired_compare({
+        "lower rate": (probe[f"lower_rate: {bn}"].to_numpy(),
+                       acc[f"{bn}: batch {small}"].to_numpy()),
+        "lower rate, against no batch norm": (probe[f"lower_rate: {bn}"].to_numpy(),
+                                              probe[f"lower_rate: {base}"].to_numpy()),
+        "groups": (probe[f"groups: {bn}"].to_numpy(), acc[f"{bn}: batch {large}"].to_numpy()),
+    })  # fmt: skip
+    claimed = lambda t, sign: bool(t["distinguishable"]) and t["difference"] * sign > 0  # noqa: E731
+    step = claimed(tests["lower rate"], 1) and not claimed(
+        tests["lower rate, against no batch norm"], -1
+    )
+    statistics = claimed(tests["groups"], -1)
+    cause = {(True, True): "both", (True, False): "the step", (False, True): "the statistics",
+             (False, False): "not resolved"}[step, statistics]  # fmt: skip
+    means = {k: float(v) for k, v in probe.mean().items()}
+    return {"tests": tests, "cause": cause, "means": means, "batch_size": small,
+            "group_batch": large, "arms": [base, bn], "rule": PROBE_RULE}  # fmt: skip
 
 
 FIT_RULE = (
