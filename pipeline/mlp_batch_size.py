@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pandas as pd
-from stage_cities import MODEL_KEYS, TRAIN_KEYS, cities_stage, run_cities
+from stage_cities import MODEL_KEYS, TRAIN_KEYS, CitiesStage, cities_stage, run_cities
 from stage_shared import PLOTS, naming, worker_count
 
 from mlpcnn.cities.figures import plot_batch_size_study
@@ -50,11 +50,11 @@ KEYS = (
 PROBE_KEYS = ("batch_size", "lr", "groups_at")
 
 
-def probe_runs(stage, arms: dict, configs: dict, trains: list) -> dict:
-    """Why batch norm trails at a small batch (``batchnorm_probe``): both arms at that
-    batch size with a lower rate, and batch norm at a larger batch normalised over groups
-    of the small batch's size; each over the same seeds and epochs as the run it probes.
-    Name -> (probe, arm, config, train)."""
+def probe_runs(stage: CitiesStage, arms: dict, configs: dict, trains: list) -> dict:
+    """Why batch norm trails at a small batch (``batchnorm_probe``): batch norm at that
+    batch size with a lower rate, and at a larger batch normalised over groups of the small
+    batch's size; each over the same seeds and epochs as the run it probes.
+    Name -> (probe, arm, arm without batch norm, config, train)."""
     spec = stage.params.get("batchnorm_probe")
     if spec is None:
         return {}
@@ -76,21 +76,30 @@ def probe_runs(stage, arms: dict, configs: dict, trains: list) -> dict:
     small, large = sizes[small], sizes[large]
     with naming(key):
         slower = replace(small, lr=spec.get("lr"))  # checks lr
+        if slower.lr >= small.lr:
+            raise InvalidParam(
+                f"lr: expected a rate below the runs' {small.lr:g}, got {slower.lr:g}"
+            )
         grouped = replace(large, ghost_batch=small.batch_size)
-    label = f"batch {small.batch_size}, lr {slower.lr:g}"
-    lower = {f"{arm}: {label}": ("lower_rate", arm, configs[arm], slower)
-             for arm in (next(a for a in arms if a not in bn), bn[0])}  # fmt: skip
-    return lower | {f"{bn[0]}: batch {large.batch_size}, groups of {small.batch_size}":
-                    ("groups", bn[0], configs[bn[0]], grouped)}  # fmt: skip
+    arm, base = bn[0], next(a for a in arms if a not in bn)
+    return {
+        f"{arm}: batch {small.batch_size}, lr {slower.lr:g}":
+            ("lower_rate", arm, base, configs[arm], slower),
+        f"{arm}: batch {large.batch_size}, groups of {small.batch_size}":
+            ("groups", arm, base, configs[arm], grouped),
+    }  # fmt: skip
 
 
 def write_probes(probes: dict, results: list) -> dict:
     """The probes' histories to probes.csv (each row labelled with its probe, arm and
     batch size); returns each probe's final accuracies over seeds."""
     write_csv(OUT / "probes.csv", pd.concat(
-        [result.table().assign(probe=probe, arm=arm, batch_size=train.batch_size)
-         for (probe, arm, _, train), (_, result) in zip(probes.values(), results, strict=True)]
-        or [pd.DataFrame(columns=["epoch", "seed", "val_acc", "probe", "arm", "batch_size"])]
+        [result.table().assign(probe=probe, arm=arm, base_arm=base, batch_size=train.batch_size,
+                               lr=train.lr)
+         for (probe, arm, base, _, train), (_, result)
+         in zip(probes.values(), results, strict=True)]
+        or [pd.DataFrame(columns=["epoch", "seed", "val_acc", "probe", "arm", "base_arm",
+                                  "batch_size", "lr"])]
     ))  # fmt: skip
     return {name: {f"final_{k}": seed_interval(result.final(k)) for k in ("val_acc", "test_acc")}
             for name, (_, result) in zip(probes, results, strict=True)}  # fmt: skip
@@ -109,7 +118,7 @@ def read_runs(runs: dict, results: list, samples: int, tail: float) -> tuple[dic
     return histories, curves, windows, losses, summaries, seconds
 
 
-def checked_runs(stage) -> tuple[dict, dict, list]:
+def checked_runs(stage: CitiesStage) -> tuple[dict, dict, list]:
     """The arms, each arm's MLP and each run's training, all checked against the data."""
     params = stage.params
     with naming(KEY):

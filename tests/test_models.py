@@ -86,14 +86,21 @@ def test_ghost_batches_normalise_each_group_by_its_own_statistics() -> None:
     config = MLPConfig(depth=1, width=4, n_classes=3, batchnorm=True)
     x = torch.randn(2, 12, 2)  # (R, B, in)
     plain, ghost, whole = (stacked_mlps(config, [0, 1]).train() for _ in range(3))
+    with torch.no_grad():  # affine parameters of their own, so their order is checked too
+        for model in (plain, ghost, whole):
+            model.bn_weights[0].copy_(torch.tensor([[1.0, 2.0, 3.0, 4.0], [0.5, 1.5, 2.5, 3.5]]))
+            model.bn_biases[0].copy_(torch.tensor([[0.1, -0.2, 0.3, -0.4], [0.0, 0.2, 0.4, 0.6]]))
     ghost.ghost_batch, whole.ghost_batch = 4, 12
     torch.testing.assert_close(whole(x), plain(x))
     out = ghost(x)
     z = torch.baddbmm(ghost.biases[0], x, ghost.weights[0])  # (R, B, F) before the norm
     groups = z.view(2, 3, 4, 4)  # (R, groups, g, F)
     mean, var = groups.mean(2, keepdim=True), groups.var(2, unbiased=False, keepdim=True)
-    a = torch.relu((groups - mean) / torch.sqrt(var + 1e-5)).view(2, 12, 4)
+    w, b = ghost.bn_weights[0].view(2, 1, 1, 4), ghost.bn_biases[0].view(2, 1, 1, 4)
+    a = torch.relu((groups - mean) / torch.sqrt(var + 1e-5) * w + b).view(2, 12, 4)
     torch.testing.assert_close(out, torch.baddbmm(ghost.biases[-1], a, ghost.weights[-1]))
     # The running statistics move by the whole batch's, as plain batch norm's do.
     torch.testing.assert_close(ghost.running_mean_0, plain.running_mean_0)
     torch.testing.assert_close(ghost.running_var_0, plain.running_var_0)
+    # Evaluation normalises with the running statistics: groups play no part.
+    torch.testing.assert_close(ghost.eval()(x), plain.eval()(x))

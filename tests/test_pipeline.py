@@ -276,17 +276,17 @@ def test_optimisation_studies(repo: Path) -> None:
                                                  "batch 1024 vs 128"]  # fmt: skip
     assert list(noise["batchnorm"]["batch_loss_noise"]) == ["batch 128 vs 16", "batch 1024 vs 128"]
     assert len(runs["base: batch 16"]["loss_noise"]["per_seed"]) == len(SEEDS)
-    # The batch-norm probe: both arms at batch 16 with a lower rate, batch norm at 128 in
-    # groups of 16; one Holm family of three and a cause from its rule.
+    # The batch-norm probe: batch norm at batch 16 with a lower rate, and at 128 in groups
+    # of 16; one Holm family of three and a cause from its rule.
     probe = sizes["verdicts"]["probe"]
-    assert set(sizes["probes"]) == {"base: batch 16, lr 0.0001", "batchnorm: batch 16, lr 0.0001",
+    assert set(sizes["probes"]) == {"batchnorm: batch 16, lr 0.0001",
                                     "batchnorm: batch 128, groups of 16"}  # fmt: skip
     assert [t["family"] for t in probe["tests"].values()] == [3, 3, 3]
     assert probe["cause"] in ("the step", "the statistics", "both", "not resolved")
-    from mlpcnn.report.optimisation import CAUSES
+    from mlpcnn.report.optimisation import cause_text
 
     report = (repo / "report/REPORT.md").read_text()
-    assert CAUSES[probe["cause"]] in report  # the report says the cause the summary holds
+    assert cause_text(probe) in report  # the report says the cause the summary holds
 
 
 def test_plots_render_and_follow_params(repo: Path) -> None:
@@ -858,6 +858,7 @@ def param_error(repo: Path, monkeypatch: pytest.MonkeyPatch, stage: str, *args: 
         ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 16, "rate": 0.0001, "groups_at": 128}}, "mlp_batch_size.batchnorm_probe.rate: unknown key (known: batch_size, groups_at, lr)"),
         ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 16, "lr": 0, "groups_at": 128}}, "mlp_batch_size.batchnorm_probe.lr: expected a positive number, got 0"),
         ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 128, "lr": 0.0001, "groups_at": 16}}, "mlp_batch_size.batchnorm_probe.groups_at: expected a larger multiple of batch_size 128, got 16"),
+        ("mlp_batch_size", {"batchnorm_probe": {"batch_size": 16, "lr": 0.01, "groups_at": 128}}, "mlp_batch_size.batchnorm_probe.lr: expected a rate below the runs' 0.001, got 0.01"),
         ("mlp_batch_size", {"arms": {"base": {"batchnorm": False, "bn": True}}}, "mlp_batch_size.arms.base.bn: unknown key (known: batchnorm)"),
         ("mlp_batchnorm", {"arms": {"base": {"standardize": True}}}, "mlp_batchnorm.arms.base.standardize: unknown key (known: batchnorm, standardise)"),
         ("mlp_batchnorm", {"base_arm": "plain"}, "mlp_batchnorm.base_arm: expected one of ['base', 'batchnorm', 'standardised'], got 'plain'"),
@@ -937,7 +938,7 @@ def test_verdicts_survive_a_rerun_on_another_machine(
     verdicts point opposite ways, and the winners agree where their lead is decisive."""
     import torch
 
-    from mlpcnn.report.markdown import verdict
+    from mlpcnn.report.markdown import difference
 
     lrs = [0.01, 0.001, 0.00001]
     runs = {}
@@ -974,7 +975,7 @@ def test_verdicts_survive_a_rerun_on_another_machine(
                 assert other is not None, (criterion, pair, runs["b"][criterion])
                 assert (other["distinguishable"], np.sign(other["difference"])) == a[
                     (criterion, pair)
-                ], verdict(*pair.split(" vs "), other, "val loss", percent=False)
+                ], (pair, difference(other, percent=False), other["p_holm"])
     shared = set(a) & set(b)
     for key in shared:  # never "higher" in one run and "lower" in the other
         if a[key][0] and b[key][0]:

@@ -420,6 +420,8 @@ def test_the_recompile_limit_is_raised_under_either_name(monkeypatch) -> None:
 def test_ghost_batch_must_divide_the_batch(ghost) -> None:
     with pytest.raises(ValueError, match="ghost_batch: expected an integer of at least 2"):
         TrainConfig(epochs=1, batch_size=16, ghost_batch=ghost)
+    with pytest.raises(ValueError, match="ghost_batch: needs drop_last: true"):
+        TrainConfig(epochs=1, batch_size=16, ghost_batch=4, drop_last=False)
 
 
 @pytest.mark.parametrize("compile_step", [False, pytest.param(True, marks=pytest.mark.slow)])

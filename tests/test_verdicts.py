@@ -341,29 +341,35 @@ def test_noise_steps_pair_each_step_and_leave_out_running_statistics() -> None:
     assert out["batch 128 vs 16"]["distinguishable"] and out["batch 128 vs 16"]["family"] == 1
 
 
-def _probe_histories(lower_bn: list[float], lower_base: list[float], grouped: list[float]):
-    rows = [{"epoch": 1, "seed": s, "val_acc": v, "probe": probe, "arm": arm, "batch_size": b}
-            for probe, arm, b, values in (("lower_rate", "base", 16, lower_base),
-                                          ("lower_rate", "bn", 16, lower_bn),
-                                          ("groups", "bn", 128, grouped))
+def _probe_histories(lower: list[float], grouped: list[float]) -> pd.DataFrame:
+    rows = [{"epoch": 1, "seed": s, "val_acc": v, "probe": probe, "arm": "bn", "base_arm": "base",
+             "batch_size": b, "lr": lr}
+            for probe, b, lr, values in (("lower_rate", 16, 1e-4, lower), ("groups", 128, 1e-3, grouped))
             for s, v in enumerate(values)]  # fmt: skip
     return pd.DataFrame(rows)
 
 
+LOW, HIGH = [0.70, 0.71, 0.69, 0.70, 0.72], [0.90, 0.91, 0.89, 0.92, 0.90]
+MID = [0.80, 0.82, 0.79, 0.81, 0.80]
+PLAIN_128 = [0.94, 0.95, 0.93, 0.94, 0.95]
+
+
 @pytest.mark.parametrize(
-    ("lower_bn", "grouped", "cause"),
+    ("lower", "grouped", "cause", "partial"),
     [
-        ([0.70, 0.71, 0.69, 0.70, 0.72], [0.80, 0.82, 0.79, 0.81, 0.80], "the statistics"),
-        ([0.90, 0.91, 0.89, 0.92, 0.90], [0.94, 0.95, 0.93, 0.94, 0.95], "the step"),
-        ([0.90, 0.91, 0.89, 0.92, 0.90], [0.80, 0.82, 0.79, 0.81, 0.80], "both"),
-        ([0.70, 0.71, 0.69, 0.70, 0.72], [0.94, 0.95, 0.93, 0.94, 0.95], "not resolved"),
+        (LOW, MID, "the statistics", False),  # a smaller step does not help; groups cost
+        (HIGH, PLAIN_128, "the step", False),  # the smaller step closes the gap
+        (HIGH, MID, "both", False),
+        (MID, PLAIN_128, "not resolved", True),  # helps, but batch norm still trails
+        (LOW, PLAIN_128, "not resolved", False),
     ],
 )  # fmt: skip
-def test_the_batchnorm_probe_names_the_cause_its_rule_gives(lower_bn, grouped, cause) -> None:
-    acc = pd.DataFrame({"bn: batch 16": [0.70, 0.70, 0.71, 0.69, 0.70],
+def test_the_batchnorm_probe_names_the_cause_its_rule_gives(lower, grouped, cause, partial) -> None:
+    acc = pd.DataFrame({"base: batch 16": [0.90, 0.89, 0.91, 0.90, 0.91],
+                        "bn: batch 16": [0.70, 0.70, 0.71, 0.69, 0.70],
                         "bn: batch 128": [0.94, 0.95, 0.94, 0.93, 0.95]})  # fmt: skip
-    base = [0.90, 0.89, 0.91, 0.90, 0.91]  # no batch norm at the lower rate
-    out = cities.batchnorm_probe(acc, _probe_histories(lower_bn, base, grouped))
-    assert out["cause"] == cause
+    out = cities.batchnorm_probe(acc, _probe_histories(lower, grouped))
+    assert (out["cause"], out["step_helps_in_part"]) == (cause, partial)
     assert [t["family"] for t in out["tests"].values()] == [3, 3, 3]
     assert out["arms"] == ["base", "bn"] and (out["batch_size"], out["group_batch"]) == (16, 128)
+    assert out["lower_lr"] == pytest.approx(1e-4)

@@ -83,6 +83,11 @@ class TrainConfig:
                 f"ghost_batch: expected an integer of at least 2 that divides batch_size "
                 f"{self.batch_size}, got {g!r}"
             )
+        if g is not None and not self.drop_last:
+            raise InvalidParam(
+                "ghost_batch: needs drop_last: true (a last, partial batch would not split "
+                "into groups)"
+            )
         if self.optimizer not in OPTIMIZERS:
             raise InvalidParam(
                 f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"

@@ -33,7 +33,7 @@ def section_data(s: Study) -> str:
         table(["split", "rows", "classes present"],
               [[s, f"{d['rows'][s]:,}", d["classes_present"][s]] for s in ("train", "val", "test")]),
         "",
-        f"{d['n_classes']} classes. A 1-nearest-neighbour classifier on the raw coordinates reaches "
+        f"{d['n_classes']} classes. A 1-nearest-neighbour classifier (1-NN) on the raw coordinates reaches "
         f"{pct(nn['val_acc'])} validation and {pct(nn['test_acc'])} test accuracy: what the data "
         "allows without learning, the yardstick for every MLP below.",
     ]  # fmt: skip
@@ -58,14 +58,6 @@ def cell_words(cells: dict, cell: str) -> str:
     if not c:
         return cell
     return f"{c['depth']} layer{'s' * (c['depth'] != 1)} of {c['width']}"
-
-
-def family_text(tests: dict) -> str:
-    """How a family of comparisons was tested, for a parenthesis."""
-    first = next(iter(tests.values()), None)
-    if not first:
-        return "no comparison"
-    return f"{first['test']}, {first['correction']}-corrected over {first['family']} comparisons"
 
 
 SPLIT_WORDS = {"val": "validation", "test": "test"}

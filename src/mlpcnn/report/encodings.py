@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mlpcnn.report import answers
 from mlpcnn.report.cities import cell_interval
+from mlpcnn.report.faces import names_text
 from mlpcnn.report.markdown import (
     claim,
     comparisons,
@@ -95,16 +96,15 @@ def _sweep_text(s: Study, sweep: dict) -> str:
     near = [n for n, v in rule["settings"].items() if v["strength"] == "borderline" and v["ahead"]]
     best = rule["best_by_validation"]
     text = (
-        f"Best by mean validation accuracy: {best}, {cell_interval(sweep['settings'][best], 'test')} "
-        "test accuracy. " + _limits(sweep)
+        f"Best by mean validation accuracy: {setting_words(sweep['settings'][best])}, "
+        f"{cell_interval(sweep['settings'][best], 'test')} test accuracy. " + _limits(sweep)
     )
     answer = (
         f"{len(beating)} of {len(rows)} encodings beat 1-nearest-neighbour city by city"
-        + (f", all of them Fourier features ({', '.join(beating)} in the table)."
-           if beating and all(sweep["settings"][b]["kind"] in ("gaussian", "axis") for b in beating)
-           else f": {', '.join(beating) or 'none'}.")
-        + (f" For {', '.join(near)} the verdict is borderline, so a rerun on another CPU may flip it."
-           if near else "")
+        + (f": {names_text([setting_words(sweep['settings'][b]) for b in beating])}."
+           if beating else ".")
+        + (f" For {names_text([setting_words(sweep['settings'][b]) for b in near])} the claim is "
+           "borderline, so a rerun on another CPU may flip it." if near else "")
     )  # fmt: skip
     return "\n".join(
         [
@@ -127,6 +127,23 @@ def _sweep_text(s: Study, sweep: dict) -> str:
             s.figure("encoding_summary/sweep", "test error of each encoding against its highest frequency"),
         ]
     )  # fmt: skip
+
+
+KIND_WORDS = {
+    "raw": "the raw coordinates",
+    "sine": "the course's sine encoding",
+    "axis": "axis-aligned Fourier features",
+    "gaussian": "gaussian Fourier features",
+}
+
+
+def setting_words(setting: dict) -> str:
+    """An encoding setting as a sentence names it (the table keeps the setting's name)."""
+    f = setting.get("highest_frequency_used")
+    kind = KIND_WORDS.get(setting["kind"], setting["kind"])
+    return kind + (
+        f" up to {f:.2f} cycles per degree" if f and setting["kind"] in ("axis", "gaussian") else ""
+    )
 
 
 def _limits(sweep: dict) -> str:

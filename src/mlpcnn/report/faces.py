@@ -617,21 +617,18 @@ def q1_answer(rows: list[dict], base: dict) -> str:
     for n, why_ in reasons.items():
         who = plain(n)
         if why_.startswith("tied"):
-            clauses.append(
-                f"{who}'s rates all end at the same accuracy, so its best and worst "
-                "differ only by the tie-break"
-            )
+            clauses.append(f"for {who}, all rates end at the same accuracy")
         elif why_.startswith("not apart"):
-            clauses.append(f"{who}'s two best rates are not apart")
+            clauses.append(f"for {who}, the second's accuracy lies in the best's 95% interval")
         elif why_ == "ranks better":
-            clauses.append(f"{who}'s best rate ranks the images better than its second")
+            clauses.append(f"for {who}, the best rate ranks the images better than the second")
         elif why_.startswith("ranks alike"):
             share = called_fake(seconds[n])
-            clauses.append(f"{who}'s best and second rates rank the images alike, and the "
-                           f"second calls {share} of them fake")  # fmt: skip
+            clauses.append(f"for {who}, the best and second rates rank the images alike, and "
+                           f"the second calls {share} of them fake")  # fmt: skip
         else:
             clauses.append(
-                f"{who}'s best rate ranks worse than its second yet wins at the threshold"
+                f"for {who}, the best rate ranks worse than the second yet gets more images right"
             )
     first = "; ".join(clauses)
     worst = [r for r in rows if "worst" in r["role"] and r["baseline"] not in tied]
@@ -784,7 +781,7 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
         else ""
     )
     constant = (
-        f" {capital(w)}'s run is constant: its mistakes are all the images of one class, "
+        f" The run of {w} is constant: its mistakes are all the images of one class, "
         f"so the images are ordered by {plain(best['baseline'])}'s confidence."
         if q2["worst_constant"]
         else ""
@@ -828,7 +825,8 @@ def shared_text(q2: dict) -> str:
     if not labels:
         return "No test image qualifies."
     counts = {c: labels.count(c) for c in ("real", "fake") if c in labels}
-    parts = [" and ".join(f"{n} {c}" for c, n in counts.items())]
+    parts = [" and ".join(f"{n} {c}" for c, n in counts.items()) if len(counts) > 1
+             else f"all {next(iter(counts))}"]  # fmt: skip
     energy = traits.get("energy_percentile") or []
     for c in counts:
         mine = [e for e, label in zip(energy, labels, strict=True) if label == c]
@@ -846,8 +844,8 @@ def shared_text(q2: dict) -> str:
                 f"every fake one carries a weaker {names_text(weak)} than the median test fake"
             )
     if len(parts) == 1:
-        return f"The shown images are {parts[0]}; by these measures they share nothing else."
-    return f"The shown images are {parts[0]}; " + "; ".join(parts[1:]) + "."
+        return f"The {len(labels)} shown images are {parts[0]}; by these measures they share nothing else."
+    return f"The {len(labels)} shown images are {parts[0]}; " + "; ".join(parts[1:]) + "."
 
 
 def one_class(q2: dict, worst: str) -> str:

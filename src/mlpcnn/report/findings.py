@@ -11,7 +11,7 @@ from mlpcnn.report.faces import groups, names_text, plain
 from mlpcnn.report.gradients import arm_words
 from mlpcnn.report.grid import gains_text
 from mlpcnn.report.markdown import capital, claim, pct, points, pvalue, table
-from mlpcnn.report.optimisation import cause_text, lr_words
+from mlpcnn.report.optimisation import CAUSE_SHORT, lr_words
 from mlpcnn.report.study import Study
 
 
@@ -53,7 +53,8 @@ def cities_rows(s: Study) -> list[list[str]]:
         acc = bn["accuracy"]["base vs batchnorm"]
         out.append(_row("6.1 Q3", f"The base model needs {bn['speed_ratio']['base vs batchnorm']:.1f} "
                         f"times the epochs batch norm needs to reach {t} validation accuracy; at the last "
-                        f"epoch batch norm is {points(-acc['difference'])} ahead.",
+                        f"epoch batch norm is {points(-acc['difference'])} ahead, "
+                        f"{claim(acc, ', borderline')}.",
                         f"speed: {_p(bn['speed']['base vs batchnorm'])}; accuracy: {_p(acc)}",
                         "mlp_batchnorm/batchnorm"))  # fmt: skip
     bs = answers.batch_size(s)
@@ -64,12 +65,12 @@ def cities_rows(s: Study) -> list[list[str]]:
         close = [f"{words.get(arm, arm)}: {_p(closest(x['versus'])[1])}"
                  for arm, x in bs["arms"].items() if x["versus"]]  # fmt: skip
         probe = bs.get("probe")
-        cause = cause_text(probe) if probe else ""
-        why = (
-            f" Batch norm trails at batch {probe['batch_size']}: {cause[:1].lower()}{cause[1:]}"
-            if probe
-            else ""
-        )
+        why = ""
+        if probe:
+            why = f" Batch norm trails at batch {probe['batch_size']} because of {CAUSE_SHORT[probe['cause']]}"
+            why += (
+                "; a smaller step helps only in part." if probe.get("step_helps_in_part") else "."
+            )
         out.append(_row("6.1 Q4", f"{capital(best)}.{why}", "best vs closest, " + "; ".join(close),
                         "mlp_batch_size/val_acc_base", "mlp_batch_size/stability"))  # fmt: skip
     g, d = answers.grid(s), m.get("mlp_select")
@@ -84,8 +85,8 @@ def cities_rows(s: Study) -> list[list[str]]:
     if gs:
         dead = gs["seeds_with_dead_layer"]
         out.append(_row("6.2 Q5", f"Yes: {pct(dead['after_training'], 0)} of the networks have a dead "
-                        "layer after training, which no gradient passes, and above it the gradient still "
-                        "shrinks towards the input.", f"{len(gs['seeds'])} seeds",
+                        "layer after training, which no gradient passes; at initialisation the gradient "
+                        "also shrinks towards the input above it.", f"{len(gs['seeds'])} seeds",
                         "gradient_study/profile"))  # fmt: skip
     f = m.get("residual_study")
     if f:

@@ -166,7 +166,7 @@ def flag(t: dict) -> str:
     """What a claimed-looking effect's test says when it is not a plain claim."""
     if not t["distinguishable"]:
         return " (not distinguishable)"
-    return " (borderline)" if t["strength"] == "borderline" else ""
+    return " (claimed, borderline)" if t["strength"] == "borderline" else ""
 
 
 def _restores(fixes: dict) -> list[str]:

@@ -135,16 +135,6 @@ def steps_block(axis: str, t: dict) -> str:
     ])  # fmt: skip
 
 
-def _trend_text(axis: str, t: dict) -> str:
-    at = ", ".join(f"{k} {v}" for k, v in t["at"].items())
-    return (
-        f"Along {axis} ({', '.join(t['cells'])}; {at}): validation accuracy changes by "
-        f"{points(t['slope'])} [{100 * t['low']:+.2f}, {100 * t['high']:+.2f}] per doubling of {axis} "
-        f"({t['strength']}; {t['test']}, {t['n']} seeds, Holm over the {t['family']} axes: "
-        f"p = {pvalue(t['p_holm'])})."
-    )
-
-
 def grid_answer(s: Study) -> str:
     """6.2 Q1-Q4 in three sentences: best and worst, over- or underfitting, where depth
     and width help."""
@@ -176,8 +166,8 @@ def _trend_clause(t: dict) -> str:
     """The trend per doubling beside the steps, its test in the trends table."""
     if t["p_holm"] is None or t["p_holm"] >= 0.05:
         return ", and the trend per doubling is not distinguishable from none"
-    flag = " but borderline" if t["strength"] == "borderline" else ""
-    return f", though the trend is a claimed{flag} {points(t['slope'])} per doubling"
+    flag = ", borderline" if t["strength"] == "borderline" else ""
+    return f", though the trend of {points(t['slope'])} per doubling is claimed{flag}"
 
 
 def gains_text(axis: str, t: dict) -> str:
@@ -188,17 +178,6 @@ def gains_text(axis: str, t: dict) -> str:
     if reached == cells[0]:
         return f"along {axis}, no step is a claimed gain"
     return f"along {axis}, accuracy gains up to {plain_cell(reached)} and no claimed gain after it"
-
-
-def _fall(g: dict, cell: str) -> str:
-    """A cell's fall of validation loss with its p adjusted over the grid's cells, the p
-    the fit verdict reads (`` (loss -5.6% over the last 10 epochs; falling: Holm p = 0.120
-    over 7 cells)``); nothing when the cell's loss did not fall."""
-    run, p = g["runs"][cell], (g.get("falling_p_holm") or {}).get(cell)
-    if p is None or run.get("drop") is None:
-        return ""
-    return (f" (validation loss {-run['drop']:+.1%} over the last {run['window']} epochs; "
-            f"falling: Holm p = {pvalue(p)} over {len(g['fit'])} cells)")  # fmt: skip
 
 
 def training_notes(s: Study) -> str:

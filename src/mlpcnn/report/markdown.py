@@ -50,6 +50,8 @@ def pvalue(value: float | None) -> str:
     """A p-value: three decimals, or two significant digits below 0.001."""
     if value is None:
         return "n/a"
+    if any(abs(value - cut) < 0.005 for cut in (0.05, 0.1)):  # near a cut-off: one more digit
+        return f"{value:.4f}"
     return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
 
 
@@ -68,58 +70,6 @@ def interval(figure: dict | None, digits: int = 2, percent: bool = True) -> str:
     if figure.get("low") is None:
         return mean
     return f"{mean} [{scale * figure['low']:.{digits}f}, {scale * figure['high']:.{digits}f}]"
-
-
-def verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
-    """One comparison of a family as a sentence (see ``common.stats.compare``).
-
-    ``test["difference"]`` is a - b of ``what`` (an accuracy in points when ``percent``,
-    else a plain number such as a loss); the sentence rests on the corrected p-value.
-    """
-    diff = test.get("difference")
-    size = points(diff) if percent else ("n/a" if diff is None else f"{diff:+.4f}")
-    n = min(test.get("n_a", 0), test.get("n_b", 0))
-    if test.get("distinguishable") is None:
-        return f"{a} against {b} on {what}: not testable with {n} seed(s) ({size})."
-    where = (
-        f"{test['test']}, {test['correction']}-adjusted over {test['family']} comparison"
-        f"{'s' if test['family'] != 1 else ''}: p = {pvalue(test['p_holm'])}"
-    )
-    if not test["distinguishable"]:
-        return f"{a} and {b} are not distinguishable on {what} with {n} seeds ({size}; {where})."
-    word = "higher" if diff > 0 else "lower"
-    return f"{a} has a {word} {what} than {b} ({size}; {where})."
-
-
-def paired_verdict(a: str, b: str, test: dict, what: str, percent: bool = True) -> str:
-    """One paired comparison (see ``verdicts.paired.paired_compare``) as a sentence that
-    names its test, its family, its Holm-adjusted p and, between 0.01 and 0.1, says the
-    verdict is borderline; its interval is the one that agrees with the adjusted verdict
-    (``holm_interval``)."""
-    diff, n = test.get("difference"), test.get("n", 0)
-    bounds = holm_interval(test)  # the interval that agrees with the adjusted verdict
-    named = " Holm-adjusted" if bounds and test.get("family", 1) > 1 else ""
-    if diff is None:
-        size = "n/a"
-    elif percent:
-        size = points(diff) + (
-            f" [{100 * bounds[0]:+.2f}, {100 * bounds[1]:+.2f}]{named}" if bounds else ""
-        )
-    else:
-        size = f"{diff:+.4f}" + (f" [{bounds[0]:+.4f}, {bounds[1]:+.4f}]{named}" if bounds else "")
-    if test.get("p_holm") is None:
-        return f"{a} against {b} on {what}: not testable with {n} seed(s) ({size})."
-    where = (
-        f"{test['test']} over {n} seeds, {test['correction']}-adjusted over {test['family']} "
-        f"comparison{'s' if test['family'] != 1 else ''}: p = {pvalue(test['p_holm'])}"
-    )
-    flag = ", borderline" if test["strength"] == "borderline" else ""
-    if not test["distinguishable"]:
-        return (
-            f"{a} and {b} are not distinguishable on {what} with {n} seeds{flag} ({size}; {where})."
-        )
-    word = "higher" if diff > 0 else "lower"
-    return f"{a} has a {word} {what} than {b}{flag} ({size}; {where})."
 
 
 def difference(test: Mapping[str, Any], percent: bool = True, digits: int = 4) -> str:

@@ -31,6 +31,7 @@ from mlpcnn.verdicts.curves import RULE
 if TYPE_CHECKING:
     import pandas as pd
 
+KEY = "mlp_batch_size"  # the params whose rate the probe lowers
 PAIRED_NOTE = (
     "Runs that share a seed start from the same weights and draw the same batches, so they "
     "are compared seed by seed."
@@ -312,7 +313,7 @@ def section_batch_size(s: Study) -> str:
         *((fit, "") if (fit := reference_fit(d, s.reference("batch_size_val_acc", "A"))) else ()),
     ]  # fmt: skip
     if a:
-        out += accuracy_tables(a) + noise_tables(d, a) + probe_section(d, a)
+        out += accuracy_tables(a) + noise_tables(d, a) + probe_section(s, d, a)
     return "\n".join(out)  # fmt: skip
 
 
@@ -371,65 +372,68 @@ def _test_cells(t: dict, digits: int) -> list[str]:
 
 
 CAUSES = {
-    "the step": "The step size: at the lower rate batch norm recovers and no longer trails.",
+    "the step": "The step size: at a lower rate batch norm closes its gap to the arm without it.",
     "the statistics": "The batch statistics: normalising over so few samples costs accuracy "
-    "even with the larger batch's steps.",
-    "both": "Both the batch statistics and the step size play a part.",
+    "even with a larger batch's steps.",
+    "both": "Both the batch statistics and the step size.",
     "not resolved": "These runs do not resolve the cause.",
+}
+CAUSE_SHORT = {"the step": "the step size", "the statistics": "the batch statistics",
+               "both": "both the batch statistics and the step size",
+               "not resolved": "a cause these runs do not resolve"}  # fmt: skip
+CAUSE_TESTS = {  # the tests each cause rests on (verdicts.cities.PROBE_RULE)
+    "the step": ("lower rate", "lower rate, against no batch norm"),
+    "the statistics": ("groups",),
+    "both": ("lower rate", "lower rate, against no batch norm", "groups"),
 }
 
 
 def cause_text(p: dict) -> str:
-    """The probe's cause in words, with a flag where a test it rests on is borderline."""
-    rests = {"the step": ["lower rate"], "the statistics": ["groups"],
-             "both": ["lower rate", "groups"]}.get(p["cause"], [])  # fmt: skip
-    weak = [{"lower rate": "the step's", "groups": "the statistics'"}[k] for k in rests
-            if p["tests"][k]["strength"] == "borderline"]  # fmt: skip
+    """The probe's cause in words, flagged borderline where a test it rests on is."""
+    weak = any(p["tests"][k]["strength"] == "borderline" for k in CAUSE_TESTS.get(p["cause"], ()))
     text = CAUSES[p["cause"]]
-    return text if not weak else f"{text[:-1]}, {' and '.join(weak)} part borderline."
+    return f"{text[:-1]}; a test it rests on is borderline." if weak else text
 
 
-def probe_section(d: dict, a: dict) -> list[str]:
+def probe_section(s: Study, d: dict, a: dict) -> list[str]:
     """Why batch norm trails at a small batch: the probe's runs, tests and cause."""
     p = a.get("probe")
     if not p:
         return []
     small, large = p["batch_size"], p["group_batch"]
+    base, bn = p["arms"]
     rows = [[name, interval(r["final_val_acc"]), interval(r["final_test_acc"])]
             for name, r in d.get("probes", {}).items()]  # fmt: skip
     tests = p["tests"]
-    lower, groups = tests["lower rate"], tests["groups"]
-    base_small = d["runs"][f"{p['arms'][0]}: batch {small}"]["final_val_acc"]["mean"]
-    large_epochs = d["runs"][f"{p['arms'][1]}: batch {large}"]["epochs"]
+    lower, groups, gap = (
+        tests["lower rate"],
+        tests["groups"],
+        tests["lower rate, against no batch norm"],
+    )
+    rate = s.params.get(KEY, {}).get("lr")
+    epochs = d["runs"][f"{bn}: batch {large}"]["epochs"]
+    versus = ("not distinguishable from" if not gap["distinguishable"] else
+              "still below" if gap["difference"] < 0 else "above")  # fmt: skip
     return [
         f"### Why batch norm trails at batch {small}", "",
         f"**Answer.** {cause_text(p)} Normalised over groups of {small} within batches of "
-        f"{large}, over the same {large_epochs} epochs, batch norm ends {_probe_clause(groups)} than plain "
-        f"batch norm at {large}. At lr {_probe_lr(d):g}, batch norm at batch {small} ends "
-        f"{_probe_clause(lower)}, at {pct(_probe_mean(p, 'lower_rate', p['arms'][1]))}, still "
-        f"below the base arm's {pct(base_small)} "
-        "at the arm's rate.", "",
+        f"{large}, over the same {epochs} epochs, batch norm ends "
+        f"{_probe_clause(groups, f'plain batch norm at {large}')}. At lr {p['lower_lr']:g}, batch "
+        f"norm at batch {small} ends {_probe_clause(lower, f'at lr {rate:g}')}, at "
+        f"{pct(p['means']['lower_rate'])}, {versus} "
+        f"the base arm's {pct(d['runs'][f'{base}: batch {small}']['final_val_acc']['mean'])}.", "",
         table(["probe run (same seeds and epochs)", "val acc [95%]", "test acc [95%]"], rows), "",
         "The rule that names the cause is in the appendix.", "",
         comparisons(tests, "final val acc", label="probe"), "",
     ]  # fmt: skip
 
 
-def _probe_lr(d: dict) -> float:
-    name = next((k for k in d.get("probes", {}) if ", lr " in k), "")
-    return float(name.rsplit(", lr ", 1)[1]) if name else float("nan")
-
-
-def _probe_mean(p: dict, probe: str, arm: str) -> float:
-    return p["means"][f"{probe}: {arm}"]
-
-
-def _probe_clause(t: dict) -> str:
+def _probe_clause(t: dict, than: str) -> str:
     flag = ", borderline" if t["strength"] == "borderline" else ""
     if not t["distinguishable"]:
-        return f"not distinguishably different{flag} (Holm p = {pvalue(t['p_holm'])})"
+        return f"not distinguishable from {than}{flag} (Holm p = {pvalue(t['p_holm'])})"
     word = "higher" if t["difference"] > 0 else "lower"
-    return f"{points(abs(t['difference']))[1:]} {word}{flag} (Holm p = {pvalue(t['p_holm'])})"
+    return f"{points(abs(t['difference']))[1:]} {word} than {than}{flag} (Holm p = {pvalue(t['p_holm'])})"
 
 
 def q4_answer(d: dict, a: dict) -> str:
