@@ -570,3 +570,12 @@ def test_the_committed_report_reads_as_design_md_asks() -> None:
     from mlpcnn.report.readability import measure
 
     assert measure((ROOT / "report/REPORT.md").read_text()).problems() == []
+
+
+def test_borderline_is_a_flag_from_the_adjusted_p_or_the_tests_strength() -> None:
+    from mlpcnn.report.markdown import borderline, claim
+
+    assert borderline(0.03) == ", borderline" and borderline(0.005) == borderline(0.2) == ""
+    assert borderline(None) == "" and borderline({"strength": "borderline"}, " (b)") == " (b)"
+    test = {"p_holm": 0.06, "strength": "borderline"}
+    assert claim(test, ", borderline") == "not distinguishable, borderline"

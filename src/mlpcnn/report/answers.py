@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mlpcnn.report.markdown import pvalue
+from mlpcnn.report.markdown import borderline, pvalue
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts import cities as rules
 from mlpcnn.verdicts.curves import (
@@ -21,7 +21,6 @@ from mlpcnn.verdicts.curves import (
     TOO_SHORT,
     WORSENING,
 )
-from mlpcnn.verdicts.paired import strength
 
 GRID_MARGIN = 0.02  # under-capacity: final train accuracy this far below 1-NN's validation
 
@@ -63,7 +62,7 @@ def curve_text(run: Mapping) -> str:
             f"too short to read a trend ({run['epochs']} epoch{'s' if run['epochs'] != 1 else ''})"
         )
     p, test = trend_hypothesis(run)
-    flag = ", borderline" if strength(p) == "borderline" else ""
+    flag = borderline(p)
     minority = "".join(f"; {c} of {n} seeds {f}" for f, c in run["counts"].items())
     return (
         f"{v} (validation loss {-run['drop']:+.1%} over the last {run['window']} epochs, "
@@ -83,7 +82,7 @@ def curve_word(run: Mapping) -> str:
         return "too short to read a trend"
     p, _ = trend_hypothesis(run)
     minority = "".join(f", {f} in {c} of {n} seeds" for f, c in run["counts"].items())
-    return v + (" (borderline)" if strength(p) == "borderline" else "") + minority
+    return v + borderline(p, " (borderline)") + minority
 
 
 def written(s: Study, stage: str) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mlpcnn.report.markdown import (
+    borderline,
     claim,
     flat_figure,
     interval,
@@ -103,6 +104,6 @@ def rival(tests: dict, words: Callable[[str], str] = str, ahead: str = "ahead of
         return "the only one compared"
     name, t = closest(tests)
     other = words(name.split(" vs ")[1])
-    flag = ", borderline" if t.get("strength") == "borderline" else ""
+    flag = borderline(t)
     said = f"{ahead} {other}" if t["distinguishable"] else f"not distinguishable from {other}"
     return f"{said}{flag} (Holm p = {pvalue(t['p_holm'])})"

@@ -6,6 +6,7 @@ from mlpcnn.report import answers
 from mlpcnn.report.cities import cell_interval
 from mlpcnn.report.faces import names_text
 from mlpcnn.report.markdown import (
+    borderline,
     claim,
     comparisons,
     missing,
@@ -89,7 +90,7 @@ def _sweep_text(s: Study, sweep: dict) -> str:
             cell_interval(r, "val"), cell_interval(r, "test"),
             f"{r['seeds_ahead_of_nearest']} of {r['seeds']}", pvalue(r["max_p_vs_nearest"]),
             f"{pct(r['ensemble_test_acc'])} ({e['a_only']}/{e['b_only']}, Holm p = {pvalue(v['p_holm'])})",
-            ("yes" if v["beats"] else "no") + (" (borderline)" if v["strength"] == "borderline" else ""),
+            ("yes" if v["beats"] else "no") + borderline(v, " (borderline)"),
         ])  # fmt: skip
     counts = sorted({r["seeds"] for r in sweep["settings"].values()})
     beating = [n for n, v in rule["settings"].items() if v["beats"]]

@@ -11,7 +11,7 @@ course's images and sit in a table of their own, never ranked with this run's nu
 
 from __future__ import annotations
 
-from mlpcnn.report.markdown import capital, interval, missing, pct, pvalue, table
+from mlpcnn.report.markdown import borderline, capital, interval, missing, pct, pvalue, table
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts.paired import ALPHA, strength
 
@@ -52,7 +52,7 @@ def _word(c: dict) -> str:
         return "not tested"
     word = (("higher" if c["difference"] > 0 else "lower") if c["p_holm"] < ALPHA
             else "not distinguishable")  # fmt: skip
-    return word + (" (borderline)" if strength(c["p_holm"]) == "borderline" else "")
+    return word + borderline(c["p_holm"], " (borderline)")
 
 
 def comparison_rows(comparisons: list[dict]) -> list[list[str]]:
@@ -403,7 +403,7 @@ def diagnosis_section(diagnosis: dict) -> list[str]:
                  f"{v['p_fake_spread']:.3f}", "no" if v.get("one_class", True) else "yes",
                  "yes" if v["constant"] else "no"] for name, v in dx["variants"].items()]  # fmt: skip
         p = dx.get("p_value")
-        flag = ", borderline" if p is not None and 0.01 <= p < 0.1 else ""
+        flag = borderline(p)
         ranking = (
             f"{', '.join(dx['ranked_by'])} rank the test images better than chance "
             f"(p = {pvalue(p)}{flag}): the weights learnt something the constant output hides."

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from mlpcnn.report import answers
 from mlpcnn.report.markdown import (
+    borderline,
     capital,
     comparisons,
     missing,
@@ -166,7 +167,7 @@ def flag(t: dict) -> str:
     """What a claimed-looking effect's test says when it is not a plain claim."""
     if not t["distinguishable"]:
         return " (not distinguishable)"
-    return " (claimed, borderline)" if t["strength"] == "borderline" else ""
+    return borderline(t, " (claimed, borderline)")
 
 
 def _restores(fixes: dict) -> list[str]:

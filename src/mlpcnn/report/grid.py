@@ -12,6 +12,7 @@ from mlpcnn.report.cities import (
     rival,
 )
 from mlpcnn.report.markdown import (
+    borderline,
     capital,
     claim,
     comparisons,
@@ -126,7 +127,7 @@ def steps_block(axis: str, t: dict) -> str:
             points(test["difference"])
             + (f" [{100 * bounds[0]:+.2f}, {100 * bounds[1]:+.2f}]" if bounds else ""),
             pvalue(test["p_holm"]),
-            word + (", borderline" if test["strength"] == "borderline" else ""),
+            word + borderline(test),
         ])  # fmt: skip
     return "\n".join([
         head,
@@ -166,7 +167,7 @@ def _trend_clause(t: dict) -> str:
     """The trend per doubling beside the steps, its test in the trends table."""
     if t["p_holm"] is None or t["p_holm"] >= 0.05:
         return ", and the trend per doubling is not distinguishable from none"
-    flag = ", borderline" if t["strength"] == "borderline" else ""
+    flag = borderline(t)
     return f", though the trend of {points(t['slope'])} per doubling is claimed{flag}"
 
 

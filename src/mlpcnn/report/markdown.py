@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlpcnn.verdicts.intervals import holm_interval
+from mlpcnn.verdicts.paired import strength
 
 
 def pct(value: float | None, digits: int = 2) -> str:
@@ -28,13 +29,21 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def borderline(test: Mapping[str, Any] | float | None, text: str = ", borderline") -> str:
+    """``text`` when a test (or an adjusted p) is borderline, else nothing: DESIGN.md's
+    flag beside a verdict, never the verdict."""
+    if test is None or isinstance(test, int | float):
+        return text if strength(test) == "borderline" else ""
+    return text if test.get("strength") == "borderline" else ""
+
+
 def claim(test: Mapping[str, Any], flag: str = " (borderline)") -> str:
     """A paired or McNemar test's verdict in words: distinguishable (adjusted p < 0.05) or
     not, with ``flag`` after it when the adjusted p is borderline (DESIGN.md: borderline is
     a flag beside a verdict, never the verdict)."""
     p = test.get("p_holm")
     word = "not testable" if p is None else "distinguishable" if p < 0.05 else "not distinguishable"
-    return word + (flag if test.get("strength") == "borderline" else "")
+    return word + borderline(test, flag)
 
 
 def capital(text: str) -> str:

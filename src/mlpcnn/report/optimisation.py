@@ -14,6 +14,7 @@ from mlpcnn.common.params import number_label
 from mlpcnn.report import answers
 from mlpcnn.report.cities import reference_fit, rival
 from mlpcnn.report.markdown import (
+    borderline,
     capital,
     claim,
     comparisons,
@@ -429,7 +430,7 @@ def probe_section(s: Study, d: dict, a: dict) -> list[str]:
 
 
 def _probe_clause(t: dict, than: str) -> str:
-    flag = ", borderline" if t["strength"] == "borderline" else ""
+    flag = borderline(t)
     if not t["distinguishable"]:
         return f"not distinguishable from {than}{flag} (Holm p = {pvalue(t['p_holm'])})"
     word = "higher" if t["difference"] > 0 else "lower"
