@@ -42,7 +42,9 @@ def lr_text(run: dict) -> str:
 
 def _fits(c: dict) -> str:
     """How many distinct fits the majority votes rest on (deterministic seeds count once)."""
-    n = c["seeds"]
+    n, shared = c["seeds"], len(c.get("p_holm_per_seed") or {}) or None
+    if shared == 1:
+        return "one shared seed's runs"
     return f"majority votes; {n} distinct fit{'s' * (n != 1)} on the side with fewer"
 
 
@@ -477,7 +479,8 @@ def extras_section(d: dict) -> list[str]:
         " ".join(out),
         "",
         f"Each extra against what it changes, on the same test images (McNemar's exact test "
-        f"on majority votes, Holm over these {len(rows)} pairs):",
+        f"on the majority votes over the seeds each pair shares, Holm over these {len(rows)} "
+        "pairs; an extra trained with one seed meets that seed's run):",
         "",
         table(COMPARISON_HEADERS, comparison_rows(rows)),
         "",

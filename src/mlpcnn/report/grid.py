@@ -149,7 +149,7 @@ def grid_answer(s: Study) -> str:
     fits = set(g["fit"].values())
     fit = (
         f"{'No cell overfits: training and validation accuracy agree within a point' if close else 'Train and validation accuracy differ'}; "
-        f"every cell trains {100 * min(below):.0f} to {100 * max(below):.0f} points below 1-NN's "
+        f"every cell trains {100 * min(below):.1f} to {100 * max(below):.1f} points below 1-NN's "
         + ("accuracy, and its loss still falls, but no fall survives the correction over the "
            "cells, so under-fitting is not resolved." if fits == {"not resolved"}
            else f"accuracy, and the fit rule reads {', '.join(sorted(fits))}.")
