@@ -313,7 +313,8 @@ def faces_study(kind: str, shown: int, constant_worst: bool = True) -> Study:
 
 
 def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> None:
-    from mlpcnn.report.faces import section_deepfake, section_errors, source_line
+    from mlpcnn.report.errors import section_errors
+    from mlpcnn.report.faces import section_deepfake, source_line
 
     study = faces_study("standin", shown=2)
     text = section_deepfake(study)
@@ -364,7 +365,7 @@ def test_faces_sections_answer_first_and_read_ranking_threshold_and_ties() -> No
         "loss near ln 2, that of a constant guess." in q1  # fmt: skip
     assert "the threshold's failure: fine-tuning seed 1 (AUC 0.840, calls 15.0% fake)." in q1
     assert "| ranks alike; the second calls 20.0% fake |" in errors
-    from mlpcnn.report.faces import why_best
+    from mlpcnn.report.errors import why_best
 
     best = faces_run("a", 0.925, 0.03, lr=0.1)
     assert why_best(best, faces_run("a", 0.9175, 0.03, lr=0.01)).startswith("not apart")
@@ -403,7 +404,7 @@ def test_the_reports_stand_in_traces_are_the_generators() -> None:
 
 
 def test_q1_reads_a_sweep_of_constant_runs_as_tie_breaks() -> None:
-    from mlpcnn.report.faces import why
+    from mlpcnn.report.errors import why
 
     runs = [faces_run("scratch", 0.5, 0.05, lr=lr, constant=True) for lr in (0.1, 0.01, 1e-05)]
     (text,) = why(runs).values()
@@ -421,7 +422,7 @@ def test_q1_reads_a_sweep_of_constant_runs_as_tie_breaks() -> None:
 )  # fmt: skip
 def test_why_a_worst_run_near_ln2_is_read_against_chance(acc: float, auc: float, says: str) -> None:
     """A loss about ln 2 says the run learned little; its interval says which way."""
-    from mlpcnn.report.faces import why
+    from mlpcnn.report.errors import why
 
     best = faces_run("finetune", 0.86, 0.03, lr=0.001, final_train_loss=0.15)
     worst = faces_run("finetune", acc, 0.045, lr=1e-05, final_train_loss=0.68, test_auc=auc)

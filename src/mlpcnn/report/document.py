@@ -13,14 +13,12 @@ from typing import Any
 from mlpcnn.report import answers
 from mlpcnn.report.cities import section_data
 from mlpcnn.report.encodings import section_encoding
+from mlpcnn.report.errors import THRESHOLD_RULE, WHY_BEST_RULE, section_errors
 from mlpcnn.report.faces import (
     COURSE_BASELINES,
     RANKING_WORDS,
-    THRESHOLD_RULE,
-    WHY_BEST_RULE,
     over_seeds,
     section_deepfake,
-    section_errors,
     source_line,
 )
 from mlpcnn.report.findings import section_findings
