@@ -21,6 +21,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from bench_mlp_trainer import notebook_model
 from raw_cities import city_tensors
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -51,16 +52,8 @@ def reference_epoch_seconds(data, config: MLPConfig, epochs: int) -> float:
     total = 0.0
     for seed in SEEDS:
         torch.manual_seed(seed)
-        layers: list[nn.Module] = []
-        fan_in = 2
-        for _ in range(config.depth):
-            layers += [
-                nn.Linear(fan_in, config.width),
-                GhostBatchNorm1d(config.width, GROUP),
-                nn.ReLU(),
-            ]
-            fan_in = config.width
-        model = nn.Sequential(*layers, nn.Linear(fan_in, config.n_classes))
+        norm = lambda width: GhostBatchNorm1d(width, GROUP)  # noqa: E731
+        model = notebook_model(config.depth, config.width, config.n_classes, norm)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         loader = DataLoader(TensorDataset(*data["train"]), batch_size=BATCH, shuffle=True,
                             drop_last=True)  # fmt: skip

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -46,11 +47,13 @@ from mlpcnn.cities.training import TrainConfig, train_replicas
 SEEDS = [0, 1, 2, 3]
 
 
-def notebook_model(depth: int, width: int, n_classes: int) -> nn.Sequential:
+def notebook_model(
+    depth: int, width: int, n_classes: int, norm: Callable[[int], nn.Module] = nn.BatchNorm1d
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     fan_in = 2
     for _ in range(depth):
-        layers += [nn.Linear(fan_in, width), nn.BatchNorm1d(width), nn.ReLU()]
+        layers += [nn.Linear(fan_in, width), norm(width), nn.ReLU()]
         fan_in = width
     layers.append(nn.Linear(width, n_classes))
     return nn.Sequential(*layers)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from mlpcnn.report.markdown import (
     borderline,
-    claim,
     flat_figure,
     interval,
     missing,
@@ -41,18 +40,6 @@ def section_data(s: Study) -> str:
     return "\n".join(out)
 
 
-def weakest(tests: dict, words: Callable[[str], str] = str) -> str:
-    """The weakest of a winner's comparisons, e.g. ``against lr 0.01 not distinguishable,
-    paired t-test, Holm p = 0.392``; ``words`` names the other side in a sentence."""
-    if not tests:
-        return "the only rate, arm or cell that could be compared"
-    name, t = max(
-        tests.items(), key=lambda kv: kv[1]["p_holm"] if kv[1]["p_holm"] is not None else 2
-    )
-    other = words(name.split(" vs ")[1])
-    return f"against {other} {claim(t)}, {t['test']}, Holm p = {pvalue(t['p_holm'])}"
-
-
 def cell_words(cells: dict, cell: str) -> str:
     """A grid cell as a sentence names it: ``d6_w16`` -> ``6 layers of 16``."""
     c = cells.get(cell)
@@ -64,22 +51,35 @@ def cell_words(cells: dict, cell: str) -> str:
 SPLIT_WORDS = {"val": "validation", "test": "test"}
 
 
+def arm_means(d: dict, batch: int, split: str = "val") -> dict[str, float]:
+    """Each batch-size arm's mean final accuracy on ``split`` at ``batch``."""
+    return {r["arm"]: r[f"final_{split}_acc"]["mean"] for r in d["runs"].values()
+            if r["batch_size"] == batch}  # fmt: skip
+
+
+def nearest_arm(d: dict, batch: int, value: float, split: str = "val") -> str | None:
+    """The arm whose mean final accuracy at ``batch`` is nearest a course figure: the row
+    the figure is set beside, as :func:`reference_fit` says."""
+    arms = arm_means(d, batch, split)
+    return min(arms, key=lambda arm: abs(arms[arm] - value)) if arms else None
+
+
 def reference_fit(d: dict, reference: dict, split: str = "val") -> str:
     """Which of our batch-size arms a course figure sits nearest to, a sentence for each
     batch size it gives: ``reference`` is its entry (``report``, ``section``, ``values``
     by batch)."""
+    named = lambda arm: arm.replace("batchnorm", "batch-norm")  # noqa: E731
     sentences = []
     for batch, value in sorted(reference.get("values", {}).items()):
-        arms = {r["arm"].replace("batchnorm", "batch-norm"): r[f"final_{split}_acc"]["mean"]
-                for r in d["runs"].values() if r["batch_size"] == batch}  # fmt: skip
+        arms = arm_means(d, batch, split)
         if not arms:
             continue
-        nearest = min(arms, key=lambda arm: abs(arms[arm] - value))
-        gaps = ", ".join(f"{100 * (value - mean):+.1f} points against our {arm} arm"
+        gaps = ", ".join(f"{100 * (value - mean):+.1f} points against our {named(arm)} arm"
                          for arm, mean in arms.items())  # fmt: skip
         sentences.append(
             f"Report {reference['report']}'s {pct(value)} {SPLIT_WORDS[split]} accuracy at batch "
-            f"{batch} ({reference['section']}) sits nearest our {nearest} arm: {gaps}."
+            f"{batch} ({reference['section']}) sits nearest our "
+            f"{named(nearest_arm(d, batch, value, split))} arm: {gaps}."
         )
     return " ".join(sentences)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlpcnn.report import answers
-from mlpcnn.report.cities import section_data
+from mlpcnn.report.cities import nearest_arm, section_data
 from mlpcnn.report.encodings import section_encoding
 from mlpcnn.report.errors import THRESHOLD_RULE, WHY_BEST_RULE, section_errors
 from mlpcnn.report.faces import (
@@ -26,7 +26,6 @@ from mlpcnn.report.gradients import section_gradients
 from mlpcnn.report.grid import section_grid
 from mlpcnn.report.markdown import flat_figure, interval, num, pct, pvalue, table
 from mlpcnn.report.optimisation import (
-    nearest_arm,
     same_configuration_text,
     section_batch_size,
     section_batchnorm,
@@ -227,8 +226,8 @@ def results_table(study: Study) -> str:
                 continue
             b = r["batch_size"]
             refs = [f"report {name} {split}: {pct(value)}" + (
-                        "" if nearest_arm(d, b, value, split) == "base" else
-                        f" (nearest our {nearest_arm(d, b, value, split)} arm)")
+                        "" if (arm := nearest_arm(d, b, value, split)) == "base" else
+                        f" (nearest our {arm} arm)")
                     for name, split, value in (("A", "val", study.reference_value("batch_size_val_acc", "A", b)),
                                                ("B", "test", study.reference_value("batch_size_test_acc", "B", b)))
                     if value is not None]  # fmt: skip

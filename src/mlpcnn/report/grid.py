@@ -16,6 +16,7 @@ from mlpcnn.report.markdown import (
     capital,
     claim,
     comparisons,
+    difference,
     missing,
     pct,
     points,
@@ -23,7 +24,6 @@ from mlpcnn.report.markdown import (
     table,
 )
 from mlpcnn.report.study import Study
-from mlpcnn.verdicts.intervals import holm_interval
 
 
 def section_grid(s: Study) -> str:
@@ -119,13 +119,11 @@ def steps_block(axis: str, t: dict) -> str:
     rows = []
     for name, test in t["steps"].items():
         after, before = name.split(" vs ")
-        bounds = holm_interval(test)
         word = (("gain" if test["difference"] > 0 else "loss") if test["distinguishable"]
                 else "not distinguishable")  # fmt: skip
         rows.append([
             f"{before} to {after}",
-            points(test["difference"])
-            + (f" [{100 * bounds[0]:+.2f}, {100 * bounds[1]:+.2f}]" if bounds else ""),
+            difference(test),
             pvalue(test["p_holm"]),
             word + borderline(test),
         ])  # fmt: skip

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from mlpcnn.common.params import number_label
 from mlpcnn.report import answers
-from mlpcnn.report.cities import reference_fit, rival
+from mlpcnn.report.cities import nearest_arm, reference_fit, rival
 from mlpcnn.report.markdown import (
     borderline,
     capital,
@@ -316,14 +316,6 @@ def section_batch_size(s: Study) -> str:
     if a:
         out += accuracy_tables(a) + noise_tables(d, a) + probe_section(s, d, a)
     return "\n".join(out)  # fmt: skip
-
-
-def nearest_arm(d: dict, batch: int, value: float, split: str = "val") -> str | None:
-    """The arm whose mean final accuracy at ``batch`` is nearest a course figure: the row
-    the figure is set beside (as :func:`~mlpcnn.report.cities.reference_fit` says)."""
-    arms = {r["arm"]: r[f"final_{split}_acc"]["mean"] for r in d["runs"].values()
-            if r["batch_size"] == batch}  # fmt: skip
-    return min(arms, key=lambda arm: abs(arms[arm] - value)) if arms else None
 
 
 def accuracy_tables(a: dict) -> list[str]:
