@@ -580,3 +580,13 @@ def test_borderline_is_a_flag_from_the_adjusted_p_or_the_tests_strength() -> Non
     assert borderline(None) == "" and borderline({"strength": "borderline"}, " (b)") == " (b)"
     test = {"p_holm": 0.06, "strength": "borderline"}
     assert claim(test, ", borderline") == "not distinguishable, borderline"
+
+
+def test_a_paragraph_is_measured_as_markdown_renders_it() -> None:
+    """Lines with no blank line between are one paragraph, and a line right after a list
+    item continues that item: a sentence cannot hide its length across lines."""
+    from mlpcnn.report.readability import prose_lines
+
+    text = "One line\ngoes on here.\n\n- an item\nthat continues.\n- a second item.\n"
+    assert prose_lines(text) == ["One line goes on here.", "an item that continues.",
+                                 "a second item."]  # fmt: skip

@@ -33,7 +33,7 @@ def section_data(s: Study) -> str:
         table(["split", "rows", "classes present"],
               [[s, f"{d['rows'][s]:,}", d["classes_present"][s]] for s in ("train", "val", "test")]),
         "",
-        f"{d['n_classes']} classes. A 1-nearest-neighbour classifier (1-NN) on the raw coordinates reaches "
+        f"The cities fall into {d['n_classes']} classes. A 1-nearest-neighbour classifier (1-NN) on the raw coordinates reaches "
         f"{pct(nn['val_acc'])} validation and {pct(nn['test_acc'])} test accuracy: what the data "
         "allows without learning, the yardstick for every MLP below.",
     ]  # fmt: skip

@@ -101,10 +101,10 @@ def _sweep_text(s: Study, sweep: dict) -> str:
         f"{cell_interval(sweep['settings'][best], 'test')} test accuracy. " + _limits(sweep)
     )
     answer = (
-        f"{len(beating)} of {len(rows)} encodings beat 1-nearest-neighbour city by city"
-        + (f": {names_text([setting_words(sweep['settings'][b]) for b in beating])}."
+        f"Of {len(rows)} encodings, {len(beating)} beat 1-nearest-neighbour city by city"
+        + (f": {settings_words([sweep['settings'][b] for b in beating])}."
            if beating else ".")
-        + (f" For {names_text([setting_words(sweep['settings'][b]) for b in near])} the claim is "
+        + (f" For {settings_words([sweep['settings'][b] for b in near])} the claim is "
            "borderline, so a rerun on another CPU may flip it." if near else "")
     )  # fmt: skip
     return "\n".join(
@@ -138,6 +138,23 @@ KIND_WORDS = {
 }
 
 
+def settings_words(settings: list[dict]) -> str:
+    """Encoding settings as a sentence names them, those of one kind together:
+    ``gaussian Fourier features up to 1.30, 1.95 and 2.60 cycles per degree``."""
+    kinds: dict[str, list[dict]] = {}
+    for setting in settings:
+        kinds.setdefault(setting["kind"], []).append(setting)
+    said = []
+    for kind, group in kinds.items():
+        freqs = [g.get("highest_frequency_used") for g in group]
+        if kind in ("axis", "gaussian") and all(freqs):
+            said.append(f"{KIND_WORDS[kind]} up to {names_text([f'{f:.2f}' for f in freqs])} "
+                        "cycles per degree")  # fmt: skip
+        else:
+            said += [setting_words(g) for g in group]
+    return names_text(said)
+
+
 def setting_words(setting: dict) -> str:
     """An encoding setting as a sentence names it (the table keeps the setting's name)."""
     f = setting.get("highest_frequency_used")
@@ -157,8 +174,8 @@ def _limits(sweep: dict) -> str:
     return (
         f"Of its {total:.0f} test errors per seed, {border:.0f} are border cities, whose 5 nearest "
         f"training cities include another country's; the test split has {cities['border (some)']:,} "
-        f"of them. {errors['surrounded (all)']:.0f} errors are cities surrounded by another country's "
+        f"of them. Another {errors['surrounded (all)']:.0f} are cities surrounded by another country's "
         f"({cities['surrounded (all)']:,} in the test split); {errors['inside (none)']:.0f} lie inside their "
-        f"country. 1-NN's {sum(nearest.values())} errors split {nearest['border (some)']} / "
+        f"country. The {sum(nearest.values())} errors of 1-NN split {nearest['border (some)']} / "
         f"{nearest['surrounded (all)']} / {nearest['inside (none)']} the same way."
     )

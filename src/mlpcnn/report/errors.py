@@ -253,7 +253,7 @@ def q2_paragraph(q2: dict, i: int, chosen: dict) -> list[str]:
         f"**Answer{'' if i == 0 else ' (second pair)'}.** {shared_text(q2)}{caveat}",
         "",
         f"{lead} {b} reaches {accuracy(best)} at {lr_text(best)}, {w} {accuracy(worst)} at "
-        f"{lr_text(worst)}. {q2['candidates']} test images are right for the first and wrong "
+        f"{lr_text(worst)}. Of the test images, {q2['candidates']} are right for the first and wrong "
         f"for the second; shown: {count}. "
         + (
             "They are chosen by the shown-images rule in the appendix."

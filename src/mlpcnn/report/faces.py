@@ -235,7 +235,7 @@ def section_deepfake(s: Study) -> str:
         "Accuracy reads the threshold of 0.5, the ROC AUC the ranking of the images. "
         + constants(base, ranking, d["constant_rule"]),
         "",
-        f"{len(apart)} of {len(comparisons)} pairs differ image by image (McNemar's exact "
+        f"In all, {len(apart)} of {len(comparisons)} pairs differ image by image (McNemar's exact "
         "test on the seeds' majority votes, Holm over the pairs). "
         "The order of the means is not itself a finding where a pair does not differ.",
         "",
@@ -533,19 +533,19 @@ def changes(base: dict, long: str, short: str) -> str:
     a, b = base[long].get("training") or {}, base[short].get("training") or {}
     named = []
     if a.get("epochs") != b.get("epochs"):
-        named.append(f"{a.get('epochs')} epochs instead of {b.get('epochs')}")
+        named.append(f"Epochs: {a.get('epochs')} instead of {b.get('epochs')}.")
     if a.get("schedule") != b.get("schedule"):
-        named.append(f"a {a.get('schedule')} schedule instead of {b.get('schedule')}")
+        named.append(f"Schedule: {a.get('schedule')} instead of {b.get('schedule')}.")
     if bool(a.get("augment")) != bool(b.get("augment")):
-        named.append("augmentation (" + (a.get("augment") or "none") + ")")
+        named.append("Augmentation: " + (a.get("augment") or "none") + ".")
     if base[long].get("rates") == 1 and base[short].get("rates", 1) > 1:
-        named.append(f"one fixed rate ({lr_text(base[long])}; {short} chose {lr_text(base[short])} "
-                     "on validation) instead of a sweep")  # fmt: skip
+        named.append(f"Rate: one fixed, {lr_text(base[long])}, instead of a sweep; "
+                     f"{plain(short)} chose {lr_text(base[short])} on validation.")  # fmt: skip
     count = {1: "one thing", 2: "two things", 3: "three things", 4: "four things"}
     return (
         f"{capital(plain(long))} changes {count.get(len(named), f'{len(named)} things')} against "
         f"{plain(short)}"
-        + (", and the comparison credits none of them alone:" if len(named) > 1 else ":")
+        + (", and the comparison credits none of them alone." if len(named) > 1 else ".")
         + "".join(f"\n- {n}" for n in named)
         + "\n"
     )  # a list: its caller starts a new paragraph after it

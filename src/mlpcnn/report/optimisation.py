@@ -495,7 +495,9 @@ def same_configuration_text(s: Study) -> str:
                 f"of 6.1 Q3 by up to {100 * lr['max_difference']:.2f} points, so the conclusions "
                 "rest on intervals over seeds, never on one seed."]  # fmt: skip
     if agree:
-        out.append(f"{capital(', '.join(agree))} agree exactly with their 6.1 Q3 arm.")
+        out.append(
+            f"Runs of the same configuration agree exactly with their 6.1 Q3 arm: {', '.join(agree)}."
+        )
     return " ".join(out)
 
 

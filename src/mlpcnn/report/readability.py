@@ -62,17 +62,26 @@ class Readability:
 
 
 def prose_lines(markdown: str) -> list[str]:
-    """The lines of running text: no tables, headings, images, code or HTML comments;
-    list markers dropped."""
-    out, code = [], False
+    """The paragraphs of running text, one string each, as Markdown renders them: lines
+    with no blank line between are one paragraph (a line right after a list item
+    continues that item); no tables, headings, images, code or HTML comments; list
+    markers dropped, each item its own paragraph."""
+    out: list[str] = []
+    code, joining = False, False
     for line in markdown.splitlines():
         s = line.strip()
         if s.startswith("```"):
-            code = not code
+            code, joining = not code, False
             continue
         if code or not s or s.startswith(("|", "#", "![", "<!--")):
+            joining = False
             continue
-        out.append(_LIST.sub("", s))
+        item = _LIST.match(s)
+        if joining and not item:
+            out[-1] += " " + s
+        else:
+            out.append(_LIST.sub("", s))
+        joining = True
     return out
 
 
