@@ -14,7 +14,6 @@ from mlpcnn.cities.selection import (
     selection_summary,
     summarise_cells,
 )
-from mlpcnn.common.stats import compare
 
 
 def history(final_val: list[float], epochs: int = 3, train_offset: float = 0.0) -> pd.DataFrame:
@@ -42,7 +41,6 @@ def test_one_seed_has_zero_spread_a_collapsed_interval_and_no_test() -> None:
     table = summarise_cells({"a": history([0.9]), "b": history([0.8])})
     assert table.loc["a", "val_acc_std"] == 0.0
     assert table.loc["a", "val_acc_low"] == table.loc["a", "val_acc_high"] == 0.9
-    assert compare({"a vs b": ([0.9], [0.8])})["a vs b"]["distinguishable"] is None
 
 
 def test_interval_of_the_final_epoch() -> None:

@@ -27,7 +27,7 @@ from mlpcnn.verdicts.curves import (
     WORSENING,
     classify_run,
 )
-from mlpcnn.verdicts.paired import paired_compare, strength, trend, welch_from_figures
+from mlpcnn.verdicts.paired import paired_compare, strength, trend
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIOR = 3.0
@@ -128,15 +128,6 @@ def test_trend_reads_per_seed_slopes() -> None:
     assert out["p"] == pytest.approx(ttest_1samp([0.01, 0.013], 0.0).pvalue)
     flat = trend(x, np.array([[0.9, 0.9, 0.9, 0.9], [0.9, 0.9, 0.9, 0.9]]))
     assert abs(flat["slope"]) < 1e-12
-
-
-def test_welch_from_figures_matches_the_per_seed_test() -> None:
-    a, b = np.array([1.0, 1.2, 0.9, 1.1]), np.array([0.5, 0.7, 0.6, 0.4])
-    fig = lambda v: {"mean": v.mean(), "sd": v.std(ddof=1), "n": len(v)}  # noqa: E731
-    assert welch_from_figures(fig(a), fig(b)) == pytest.approx(
-        ttest_ind(a, b, equal_var=False).pvalue
-    )
-    assert welch_from_figures({"mean": 1, "sd": None, "n": 1}, fig(b)) is None
 
 
 def test_fit_verdicts_of_the_grid_rule_reach_each_verdict() -> None:

@@ -6,8 +6,10 @@ back-propagated is the sum over replicas, so no replica's gradient depends on an
 (a replica that diverges to NaN leaves the others untouched). Trained alone with the
 same seed, a replica follows the same trajectory to float rounding.
 
-Each epoch: one permutation per replica, gathered once into ``(R, N, F)``; each step
-takes a contiguous slice of it (no DataLoader, no per-sample indexing, no host sync);
+Each epoch: one permutation per replica; each step gathers its rows of every replica
+into ``(R, B, F)`` (no DataLoader, no per-sample indexing, no host sync; gathering the
+whole epoch at once wrote ``R x N x F`` floats to fresh memory every epoch, most of an
+epoch's time with 512 Fourier features: ``benchmarks/bench_epoch_gather.py``);
 after the epoch, the train, validation and test splits are evaluated in full in eval
 mode and the figures stay on the device until training ends.
 """
@@ -438,11 +440,10 @@ def train_replicas(
             per_replica_lr.set_factor(factor)
         model.train()
         order = torch.stack([torch.randperm(n_train, generator=g) for g in generators]).to(device)
-        xs, ys = x_train[order], y_train[order]  # (R, N, F), (R, N)
         with flushing(config.flush_denormal):  # the steps only: evaluation stays IEEE
             for step in range(steps):
-                xb = xs[:, step * batch : (step + 1) * batch]  # (R, B, F)
-                yb = ys[:, step * batch : (step + 1) * batch]  # (R, B)
+                rows = order[:, step * batch : (step + 1) * batch]  # (R, B)
+                xb, yb = x_train[rows], y_train[rows]  # (R, B, F), (R, B)
                 if per_replica_lr is not None:
                     per_replica_lr.snapshot()
                 epoch_losses[step] = take_step(xb, yb, after_backward, epoch * steps + step)

@@ -82,43 +82,6 @@ def holm(p_values: Mapping[str, float | None]) -> dict[str, float | None]:
     return adjusted
 
 
-def compare(
-    pairs: Mapping[str, tuple[Sequence[float], Sequence[float]]], alpha: float = ALPHA
-) -> dict[str, dict]:
-    """Welch's t-test for each named pair ``(a values, b values)``, Holm-corrected as a family.
-
-    Each result: ``difference`` (mean a - mean b), ``p_value``, ``p_holm``,
-    ``distinguishable`` (p_holm < alpha; None when untestable), ``n_a``, ``n_b``,
-    ``test``, ``correction``, ``family`` (its size) and ``alpha``.
-    """
-    clean = {
-        name: (_finite(a), _finite(b)) for name, (a, b) in pairs.items()
-    }  # diverged seeds (NaN) are left out
-    raw = {name: welch_p(a, b) for name, (a, b) in clean.items()}
-    adjusted = holm(raw)
-    family = sum(p is not None for p in raw.values())
-    return {
-        name: {
-            "difference": float(a.mean() - b.mean()) if len(a) and len(b) else None,
-            "p_value": raw[name],
-            "p_holm": adjusted[name],
-            "distinguishable": None if adjusted[name] is None else bool(adjusted[name] < alpha),
-            "n_a": len(a),
-            "n_b": len(b),
-            "test": WELCH,
-            "correction": HOLM,
-            "family": family,
-            "alpha": alpha,
-        }
-        for name, (a, b) in clean.items()
-    }
-
-
-def _finite(values: Sequence[float]) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    return values[np.isfinite(values)]
-
-
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict:
     """McNemar's exact test of two classifiers on the same examples (two-sided).
 

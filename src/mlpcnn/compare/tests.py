@@ -24,12 +24,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from mlpcnn.common.stats import CONFIDENCE, holm, mcnemar, seed_interval, t_quantile, welch_p
+from mlpcnn.common.stats import (
+    CONFIDENCE,
+    WELCH,
+    holm,
+    mcnemar,
+    seed_interval,
+    t_quantile,
+    welch_p,
+)
 from mlpcnn.verdicts.paired import BORDERLINE, paired_p
 
 ALPHA = 0.05
 PAIRED = "paired t-test over seeds"
-WELCH = "Welch's t-test"
 MCNEMAR = "McNemar's exact test"
 
 

@@ -100,11 +100,8 @@ def batchnorm(
     )
     arms = list(acc.columns)
     pairs = [(a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
-    never = sum(e is None for v in epochs_to_threshold.values() for e in v)
-    censored = f"; {never} seed(s) never reaching it counted at epoch {last + 1}" if never else ""
     return {
         "epochs": last,
-        "censored": censored,
         "runs": {k: classify_run(h, prior_loss, rule) for k, h in runs_by(history, name).items()},
         "accuracy": paired_compare(
             {f"{a} vs {b}": (acc[a].to_numpy(), acc[b].to_numpy()) for a, b in pairs}

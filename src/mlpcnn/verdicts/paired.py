@@ -111,18 +111,3 @@ def trend(x: Sequence[float], values: np.ndarray) -> dict:
         "strength": strength(p),
         "test": "one-sample t-test of the per-seed OLS slopes",
     }
-
-
-def welch_from_figures(a: Mapping, b: Mapping) -> float | None:
-    """Two-sided Welch's t-test p from two seed figures (``mean``, ``sd``, ``n``), for
-    quantities whose per-seed values the summary keeps only as such (the noise of Q4)."""
-    if min(a.get("n") or 0, b.get("n") or 0) < 2 or a.get("sd") is None or b.get("sd") is None:
-        return None
-    if a["sd"] == 0 and b["sd"] == 0:
-        return 1.0 if a["mean"] == b["mean"] else 0.0
-    from scipy.stats import ttest_ind_from_stats
-
-    test = ttest_ind_from_stats(
-        a["mean"], a["sd"], a["n"], b["mean"], b["sd"], b["n"], equal_var=False
-    )
-    return float(test.pvalue)
