@@ -20,6 +20,9 @@ from mlpcnn.cities.mlp import MLP, MLPConfig, save_mlps, seeded_mlp
 
 BN_MOMENTUM = 0.1  # nn.BatchNorm1d's defaults
 BN_EPS = 1e-5
+# A layer with fewer output units than this computes its product transposed (_linear):
+# measured faster at 4 units, no faster at 16 (benchmarks/bench_narrow_layers.py).
+NARROW = 8
 
 
 class ReplicaMLP(nn.Module):
@@ -69,6 +72,8 @@ class ReplicaMLP(nn.Module):
                     f"running_var_{i}", torch.stack([n.running_var for n in norms])
                 )
         self._residual = [config.is_residual(i) for i in range(config.depth)]
+        # Layers whose product is computed transposed (see _linear): those narrower than this.
+        self._transposed = [w.shape[2] < NARROW for w in self.weights]
         # In train mode, normalise with the batch's statistics (True) or, as in eval mode,
         # with the running ones (False: the only choice for a batch of one sample).
         self.batch_stats = True
@@ -86,7 +91,7 @@ class ReplicaMLP(nn.Module):
         h = x
         for i in range(self.config.depth):
             h, _ = self._layer(i, h)
-        return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (R, B, C)
+        return self._linear(self.config.depth, h)  # (R, B, C)
 
     def relu_outputs(self, x: torch.Tensor) -> Iterator[torch.Tensor]:
         """Each hidden layer's ReLU output ``(R, B, width)``, input layer first: what a
@@ -101,12 +106,27 @@ class ReplicaMLP(nn.Module):
         if self._residual[i]:  # pre-activation block: h + Linear(ReLU([BN](h)))
             z = self._batch_norm(i, h) if self.config.batchnorm else h
             a = torch.relu(z)
-            return h + torch.baddbmm(self.biases[i], a, self.weights[i]), a
-        z = torch.baddbmm(self.biases[i], h, self.weights[i])  # (R, B, F)
+            return h + self._linear(i, a), a
+        z = self._linear(i, h)  # (R, B, F)
         if self.config.batchnorm:
             z = self._batch_norm(i, z)
         a = torch.relu(z)
         return a, a
+
+    def _linear(self, i: int, h: torch.Tensor) -> torch.Tensor:
+        """Linear layer ``i`` (the output layer for ``i = depth``) of every replica:
+        ``(R, B, fan_in)`` -> ``(R, B, fan_out)``.
+
+        A narrow layer computes the transposed product, ``(W^T h^T + b^T)^T``, whose
+        result is stored ``(R, fan_out, B)`` behind the same ``(R, B, fan_out)`` view: a
+        batched GEMM with 4 output columns is 4-5x slower on a CPU than the same GEMM
+        with B columns (``benchmarks/bench_narrow_layers.py``). The sums are the same;
+        only their rounding may differ.
+        """
+        weight, bias = self.weights[i], self.biases[i]
+        if self._transposed[i]:
+            return torch.baddbmm(bias.mT, weight.mT, h.mT).mT
+        return torch.baddbmm(bias, h, weight)
 
     def _batch_norm(self, i: int, z: torch.Tensor) -> torch.Tensor:
         r, b, f = z.shape
