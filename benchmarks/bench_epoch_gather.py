@@ -46,17 +46,19 @@ def cpu_model() -> str:
     return "unknown"
 
 
-def module_at(rev: str, folder: Path):
-    """``mlpcnn.cities.training`` as it was at ``rev``."""
+def module_at(rev: str, source_path: str, folder: Path):
+    """The module at ``source_path`` (e.g. ``src/mlpcnn/cities/training.py``) as it was
+    at ``rev``, loaded as ``<its name>_before``: the code before, for a same-run ratio."""
     source = subprocess.run(
-        ["git", "show", f"{rev}:src/mlpcnn/cities/training.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        ["git", "show", f"{rev}:{source_path}"], cwd=ROOT, check=True, capture_output=True,
+        text=True,
     ).stdout  # fmt: skip
-    path = folder / "training_before.py"
+    name = f"{Path(source_path).stem}_before"
+    path = folder / f"{name}.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("training_before", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["training_before"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -83,7 +85,7 @@ def main() -> None:
         n_classes = int(a["n_classes"])
     shared = params["train"]
     with tempfile.TemporaryDirectory() as folder:
-        before = module_at(args.before, Path(folder))
+        before = module_at(args.before, "src/mlpcnn/cities/training.py", Path(folder))
         print(f"{'setting':10s} {'features':>8s} {'before s/ep':>11s} {'now s/ep':>9s} "
               f"{'ratio':>6s} {'max |d val acc|':>15s}")  # fmt: skip
         for name in args.settings:

@@ -23,9 +23,6 @@ Needs the prepared cities arrays (``dvc repro prepare_cities``) and a git checko
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_epoch_gather import cpu_model, module_at
 
 from mlpcnn.cities import replicas
 from mlpcnn.cities.gradients import GradientRecorder
@@ -43,28 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = list(range(20))
 ARMS = {"plain, He init": {"init": "he"}, "residual": {"residual": True},
         "batch norm": {"batchnorm": True}}  # fmt: skip
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
-def module_at(rev: str, folder: Path):
-    """``mlpcnn.cities.replicas`` as it was at ``rev``."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:src/mlpcnn/cities/replicas.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    path = folder / "replicas_before.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("replicas_before", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["replicas_before"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def micro(f: Callable[[], object], n: int = 200) -> float:
@@ -121,7 +97,7 @@ def main() -> None:
     print(f"\n100 x 4, {len(SEEDS)} seeds: ms a step | s an evaluation | an arm's projected s "
           "(10 epochs x 417 steps + evaluations), before -> now")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        before = module_at(args.before, Path(folder))
+        before = module_at(args.before, "src/mlpcnn/cities/replicas.py", Path(folder))
         for name, arm in ARMS.items():
             config = MLPConfig(n_classes=n_classes, depth=100, width=4, **arm)
             mlps = [seeded_mlp(config, s) for s in SEEDS]
