@@ -2,7 +2,7 @@
 
 Before (main d414555) ``train_replicas`` gathered every replica's shuffled epoch into one
 ``(R, N, F)`` tensor and sliced its steps from it: ``R x N x F`` floats written to fresh
-memory every epoch (a block of 3 replicas with 512 Fourier features: 525 MB, page faults
+memory every epoch (a block of 3 replicas with 512 Fourier features: 657 MB, page faults
 and all). Now each step gathers its own ``(R, B, F)`` rows. This times, in one run, the
 same block of seeds of the encoding sweep's settings (3 x 128 with batch norm, cosine
 schedule, compiled: what one worker of ``encoding_sweep@<setting>`` trains) with the

@@ -2,7 +2,7 @@
 
 Before (main 3cc08b8) every layer of ``ReplicaMLP`` was one batched GEMM
 ``(R, B, fan_in) x (R, fan_in, fan_out)``; a 100-layer network of width 4 then runs
-GEMMs with 4 output columns, which MKL computes 4-5x slower than the same sums laid out
+GEMMs with 4 output columns, which MKL computes about 4x slower than the same sums laid out
 with B columns. Now a layer narrower than ``replicas.NARROW`` computes
 ``(W^T h^T + b^T)^T``. This times, on one thread as a stage's worker does:
 

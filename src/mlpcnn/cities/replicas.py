@@ -21,7 +21,9 @@ from mlpcnn.cities.mlp import MLP, MLPConfig, save_mlps, seeded_mlp
 BN_MOMENTUM = 0.1  # nn.BatchNorm1d's defaults
 BN_EPS = 1e-5
 # A layer with fewer output units than this computes its product transposed (_linear):
-# measured faster at 4 units, no faster at 16 (benchmarks/bench_narrow_layers.py).
+# a GEMM measured 4x faster at 4 units, 3.2x at 8, no faster at 16
+# (benchmarks/bench_narrow_layers.py). 8-unit layers (one grid cell, trained compiled,
+# its step not measured) keep the plain product.
 NARROW = 8
 
 
@@ -119,7 +121,7 @@ class ReplicaMLP(nn.Module):
 
         A narrow layer computes the transposed product, ``(W^T h^T + b^T)^T``, whose
         result is stored ``(R, fan_out, B)`` behind the same ``(R, B, fan_out)`` view: a
-        batched GEMM with 4 output columns is 4-5x slower on a CPU than the same GEMM
+        batched GEMM with 4 output columns is about 4x slower on a CPU than the same GEMM
         with B columns (``benchmarks/bench_narrow_layers.py``). The sums are the same;
         only their rounding may differ.
         """

@@ -8,8 +8,8 @@ same seed, a replica follows the same trajectory to float rounding.
 
 Each epoch: one permutation per replica; each step gathers its rows of every replica
 into ``(R, B, F)`` (no DataLoader, no per-sample indexing, no host sync; gathering the
-whole epoch at once wrote ``R x N x F`` floats to fresh memory every epoch, most of an
-epoch's time with 512 Fourier features: ``benchmarks/bench_epoch_gather.py``);
+whole epoch at once wrote ``R x N x F`` floats to fresh memory every epoch, about a
+fifth of an epoch's time with 512 Fourier features: ``benchmarks/bench_epoch_gather.py``);
 after the epoch, the train, validation and test splits are evaluated in full in eval
 mode and the figures stay on the device until training ends.
 """

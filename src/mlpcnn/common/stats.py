@@ -1,8 +1,8 @@
 """Statistics both studies report: seed intervals, corrected comparisons, paired tests.
 
 - A figure over seeds is a mean with a 95% Student-t interval (``seed_interval``).
-- Two sets of seeds are compared with Welch's t-test, and a family of such comparisons
-  is corrected with Holm's step-down method (``compare``): a difference is called
+- Two sets of seeds are compared with Welch's t-test (``welch_p``), and a family of
+  p-values is corrected with Holm's step-down method (``holm``): a difference is called
   distinguishable only when its Holm-adjusted p-value is below alpha.
 - Two classifiers on one test set are compared per example with McNemar's exact test
   (``mcnemar``): the examples exactly one of them gets right decide it.
