@@ -20,8 +20,7 @@ import argparse
 import time
 
 import torch
-import torch.nn.functional as F
-from bench_mlp_trainer import notebook_model
+from bench_mlp_trainer import notebook_model, notebook_steps
 from raw_cities import city_tensors
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -57,15 +56,9 @@ def reference_epoch_seconds(data, config: MLPConfig, epochs: int) -> float:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         loader = DataLoader(TensorDataset(*data["train"]), batch_size=BATCH, shuffle=True,
                             drop_last=True)  # fmt: skip
+        model.train()
         start = time.perf_counter()
-        for _ in range(epochs):
-            model.train()
-            for xb, yb in loader:
-                optimizer.zero_grad()
-                loss = F.cross_entropy(model(xb), yb)
-                loss.backward()
-                optimizer.step()
-                loss.item()
+        notebook_steps(model, optimizer, loader, epochs * len(loader))
         total += (time.perf_counter() - start) / epochs
     return total
 

@@ -101,7 +101,15 @@ def reference_steps(data, config: MLPConfig, batch_size: int, steps: int) -> flo
     loader = DataLoader(
         TensorDataset(*data["train"]), batch_size=batch_size, shuffle=True, drop_last=True
     )
-    start, done = time.perf_counter(), 0
+    start = time.perf_counter()
+    notebook_steps(model, optimizer, loader, steps)
+    return time.perf_counter() - start
+
+
+def notebook_steps(model, optimizer, loader: DataLoader, steps: int) -> None:
+    """The course notebook's inner loop for ``steps`` batches, through ``loader``'s epochs
+    as needed (each loss read back, as the notebook prints it)."""
+    done = 0
     while done < steps:
         for xb, yb in loader:
             optimizer.zero_grad()
@@ -111,8 +119,7 @@ def reference_steps(data, config: MLPConfig, batch_size: int, steps: int) -> flo
             loss.item()
             done += 1
             if done == steps:
-                break
-    return time.perf_counter() - start
+                return
 
 
 def small_batches(data, config: MLPConfig, steps: int) -> None:

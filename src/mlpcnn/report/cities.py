@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mlpcnn.report.markdown import (
+    absent,
     borderline,
     flat_figure,
     interval,
-    missing,
+    opening,
     pct,
     pvalue,
     table,
@@ -20,13 +21,12 @@ from mlpcnn.report.study import Study
 def section_data(s: Study) -> str:
     m = s.results
     d = m.get("prepare_cities")
-    out = [
+    out = opening(
         "## Data",
-        "",
         "Cities: classify European cities into their country from (longitude, latitude).",
-    ]
+    )
     if not d:
-        return "\n".join([*out, "", missing("prepare_cities")])
+        return absent(out, "prepare_cities")
     nn = d["nearest_neighbour"]
     out += [
         "",

@@ -6,10 +6,11 @@ from mlpcnn.report import answers
 from mlpcnn.report.cities import cell_interval
 from mlpcnn.report.faces import names_text
 from mlpcnn.report.markdown import (
+    absent,
     borderline,
     claim,
     comparisons,
-    missing,
+    opening,
     pct,
     points,
     pvalue,
@@ -30,13 +31,12 @@ def section_encoding(s: Study) -> str:
         if len(frequencies) <= 3
         else f"{frequencies[0]:g} ... {frequencies[-1]:g}"
     )
-    out = [
+    out = opening(
         "## 6.2 Q7: implicit (sine) encoding",
-        "",
         f"Does sin(a x) of each coordinate, a = {span}, beat the raw input?",
-    ]
+    )
     if not d:
-        return "\n".join([*out, "", missing("implicit_encoding")])
+        return absent(out, "implicit_encoding")
     splits = ("train", "val", "test")
     rows = [
         [name, *(cell_interval(d[name], split) for split in splits)] for name in ("raw", "sine")

@@ -14,7 +14,7 @@ from mlpcnn.report.faces import (
     plain,
     standin_warning,
 )
-from mlpcnn.report.markdown import capital, missing, pct, table
+from mlpcnn.report.markdown import absent, capital, opening, pct, table
 from mlpcnn.report.study import Study
 
 THRESHOLD_RULE = (
@@ -127,10 +127,12 @@ def _sentence(text: str) -> str:
 
 def section_errors(s: Study) -> str:
     d = s.results.get("error_analysis")
-    out = ["## 7.6: error analysis", "",
-           "**Q1** (handout 7.6): for each baseline, its two best runs and its worst, and why."]  # fmt: skip
+    out = opening(
+        "## 7.6: error analysis",
+        "**Q1** (handout 7.6): for each baseline, its two best runs and its worst, and why.",
+    )
     if not d:
-        return "\n".join([*out, "", missing("error_analysis")])
+        return absent(out, "error_analysis")
     kind, rows = d["dataset"], d["q1"]["rows"]
     second = {r["baseline"]: r for r in rows if r["role"].startswith("second best")}
     q1 = [

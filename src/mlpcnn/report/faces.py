@@ -12,7 +12,16 @@ course's images and sit in a table of their own, never ranked with this run's nu
 
 from __future__ import annotations
 
-from mlpcnn.report.markdown import borderline, capital, interval, missing, pct, pvalue, table
+from mlpcnn.report.markdown import (
+    absent,
+    borderline,
+    capital,
+    interval,
+    opening,
+    pct,
+    pvalue,
+    table,
+)
 from mlpcnn.report.study import Study
 from mlpcnn.verdicts.paired import ALPHA, strength
 
@@ -208,11 +217,13 @@ def backbone_text(backbone: dict) -> str:
 
 def section_deepfake(s: Study) -> str:
     d = s.results.get("error_analysis")
-    out = ["## 7.4: deepfake baselines", "",
-           "**Question** (handout 7.4): which baseline tells real from fake faces best after "
-           "one epoch?"]  # fmt: skip
+    out = opening(
+        "## 7.4: deepfake baselines",
+        "**Question** (handout 7.4): which baseline tells real from fake faces best after "
+        "one epoch?",
+    )
     if not d:
-        return "\n".join([*out, "", missing("error_analysis")])
+        return absent(out, "error_analysis")
     kind, base, backbone = d["dataset"], d["baselines"], d["backbone"] or {}
     ranking, comparisons = d["ranking"], d["comparisons"]
     seeds = max(b["test_acc"]["n"] for b in base.values())
@@ -546,6 +557,7 @@ def changes(base: dict, long: str, short: str) -> str:
         f"{capital(plain(long))} changes {count.get(len(named), f'{len(named)} things')} against "
         f"{plain(short)}"
         + (", and the comparison credits none of them alone." if len(named) > 1 else ".")
+        + ("\n" if named else "")  # the list a paragraph of its own, as Markdown renders it
         + "".join(f"\n- {n}" for n in named)
         + "\n"
     )  # a list: its caller starts a new paragraph after it

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from mlpcnn.report import answers
 from mlpcnn.report.markdown import (
+    absent,
     borderline,
     capital,
     comparisons,
-    missing,
     num,
+    opening,
     pct,
     points,
     pvalue,
@@ -28,13 +29,12 @@ def section_gradients(s: Study) -> str:
     plain, fixes = m.get("gradient_study"), m.get("residual_study")
     shape = s.params.get("gradient_study", {})
     depth, width = shape.get("depth", "many"), shape.get("width", "few")
-    out = [
+    out = opening(
         f"## 6.2 Q5-Q6: gradients of a {depth}-layer network",
-        "",
         f"Do gradients vanish in {depth} layers of width {width}, why, and what fixes it?",
-    ]
+    )
     if not plain:
-        return "\n".join([*out, "", missing("gradient_study")])
+        return absent(out, "gradient_study")
     n, net = len(plain["seeds"]), plain["network"]
     dead, sim = plain["seeds_with_dead_layer"], plain["simulation"]
     top, decay = plain["topmost_dead_after_training"], plain["decay_decades_per_layer_init"]
@@ -71,7 +71,7 @@ def section_gradients(s: Study) -> str:
         s.figure("gradient_study/topmost_dead", "topmost dead layer over seeds"),
     ]  # fmt: skip
     if not fixes:
-        return "\n".join([*out, "", missing("residual_study")])
+        return absent(out, "residual_study")
     paired = answers.fixes_versus_control(s) or {}
     rows = []
     for name, arm in fixes["arms"].items():

@@ -12,12 +12,13 @@ from mlpcnn.report.cities import (
     rival,
 )
 from mlpcnn.report.markdown import (
+    absent,
     borderline,
     capital,
     claim,
     comparisons,
     difference,
-    missing,
+    opening,
     pct,
     points,
     pvalue,
@@ -28,13 +29,12 @@ from mlpcnn.report.study import Study
 
 def section_grid(s: Study) -> str:
     d = s.results.get("mlp_select")
-    out = [
+    out = opening(
         "## 6.2 Q1-Q4: depth and width",
-        "",
         "Which (depth, width) is best and worst, do they over- or underfit, and how do depth and width matter?",
-    ]
+    )
     if not d:
-        return "\n".join([*out, "", missing("mlp_select")])
+        return absent(out, "mlp_select")
     ref_a = {r["cell"]: r["val_acc"] for name in ("grid_best", "grid_worst")
              for r in s.references.get(name, []) if r["report"] == "A"}  # fmt: skip
     g = answers.grid(s)

@@ -55,6 +55,16 @@ def missing(name: str) -> str:
     return f"*Not in this run: the results of `{name}` are missing.*"
 
 
+def opening(title: str, question: str) -> list[str]:
+    """A section's first lines: its heading, then the question it answers."""
+    return [title, "", question]
+
+
+def absent(out: list[str], stage: str) -> str:
+    """A section whose stage's results are missing: what it has so far, then that line."""
+    return "\n".join([*out, "", missing(stage)])
+
+
 def pvalue(value: float | None) -> str:
     """A p-value: three decimals, or two significant digits below 0.001."""
     if value is None:

@@ -14,13 +14,14 @@ from mlpcnn.common.params import number_label
 from mlpcnn.report import answers
 from mlpcnn.report.cities import nearest_arm, reference_fit, rival
 from mlpcnn.report.markdown import (
+    absent,
     borderline,
     capital,
     claim,
     comparisons,
     difference,
     interval,
-    missing,
+    opening,
     pct,
     points,
     pvalue,
@@ -41,9 +42,11 @@ PAIRED_NOTE = (
 
 def section_learning_rate(s: Study) -> str:
     d, a = s.results.get("mlp_learning_rate"), answers.learning_rate(s)
-    out = ["## 6.1 Q1: learning rate", "", "How does the learning rate change the validation loss?"]
+    out = opening(
+        "## 6.1 Q1: learning rate", "How does the learning rate change the validation loss?"
+    )
     if not d:
-        return "\n".join([*out, "", missing("mlp_learning_rate")])
+        return absent(out, "mlp_learning_rate")
     if not a:  # no per-epoch history: the summary's figures, without verdicts or tests
         a = {"runs": {}, "final": None, "best": None}
     n = len(d["seeds"])
@@ -124,9 +127,9 @@ def q1_answer(s: Study, a: dict) -> str:
 def section_epochs(s: Study) -> str:
     d = s.results.get("mlp_epochs")
     epochs = s.params.get("mlp_epochs", {}).get("epochs", "the")
-    out = ["## 6.1 Q2: epochs", "", f"What happens to the losses over {epochs} epochs?"]
+    out = opening("## 6.1 Q2: epochs", f"What happens to the losses over {epochs} epochs?")
     if not d:
-        return "\n".join([*out, "", missing("mlp_epochs")])
+        return absent(out, "mlp_epochs")
     f = d["final"]
     best = ", ".join(map(str, d["best_val_loss_epoch"]))  # in the order of d["seeds"]
     seeds = ", ".join(map(str, d["seeds"]))
@@ -181,13 +184,12 @@ def q2_answer(s: Study, d: dict) -> str:
 
 def section_batchnorm(s: Study) -> str:
     d = s.results.get("mlp_batchnorm")
-    out = [
+    out = opening(
         "## 6.1 Q3: batch norm",
-        "",
         "Does BatchNorm1d before each ReLU speed up training, and is it more than input scaling?",
-    ]
+    )
     if not d:
-        return "\n".join([*out, "", missing("mlp_batchnorm")])
+        return absent(out, "mlp_batchnorm")
     arms, t, n = d["arms"], d["accuracy_threshold"], len(d["seeds"])
     a = answers.batchnorm(s)
     rows = []
@@ -279,13 +281,12 @@ def q3_answer(a: dict, threshold: float) -> str:
 
 def section_batch_size(s: Study) -> str:
     d = s.results.get("mlp_batch_size")
-    out = [
+    out = opening(
         "## 6.1 Q4: batch size",
-        "",
         "How do batch size and epochs trade accuracy, stability and time?",
-    ]
+    )
     if not d:
-        return "\n".join([*out, "", missing("mlp_batch_size")])
+        return absent(out, "mlp_batch_size")
     a = answers.batch_size(s)
     rows = []
     for name, r in d["runs"].items():
